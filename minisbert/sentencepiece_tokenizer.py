@@ -1,0 +1,69 @@
+"""Text -> token ids with a SentencePiece model, in the XLM-RoBERTa convention.
+
+Multilingual sentence models (paraphrase-multilingual-*, the students of
+multilingual knowledge distillation) replace WordPiece by a SentencePiece
+unigram model (Kudo and Richardson, 2018): the text is NFKC-normalised, spaces
+become "▁", and the most probable segmentation into vocabulary pieces is chosen.
+We call the `sentencepiece` library for that segmentation; what this file adds is
+the vocabulary convention XLM-R inherited from fairseq:
+
+    id 0 <s>   1 <pad>   2 </s>   3 <unk>   then piece i of the model -> i + 1
+    (its own <unk>, <s>, </s> at 0..2 are replaced by the four above),
+    and <mask> last, at len(model) + 1.
+
+A sentence is wrapped as  <s> A </s>  and a pair as  <s> A </s> </s> B </s>,
+with every token type id 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sentencepiece as spm
+
+from .base_tokenizer import Tokenizer
+from .hub import resolve_model
+
+FAIRSEQ_SPECIALS = {"cls": "<s>", "pad": "<pad>", "sep": "</s>", "unk": "<unk>"}
+OFFSET = 1  # fairseq's four specials take ids 0..3; the model's three meta pieces are dropped
+
+
+class SentencePieceTokenizer(Tokenizer):
+    """A SentencePiece model with XLM-R's ids and special-token template."""
+
+    def __init__(self, model_file: str | Path, model_max_length: int = 512):
+        model_file = Path(model_file)
+        try:
+            self.sp = spm.SentencePieceProcessor(model_file=str(model_file))
+        except (OSError, RuntimeError) as e:
+            raise ValueError(f"{model_file} is not a readable SentencePiece model ({e})") from None
+        n = self.sp.get_piece_size()
+        vocab = {tok: i for i, tok in enumerate(FAIRSEQ_SPECIALS.values())}
+        for piece_id in range(3, n):  # 0..2 are the model's own <unk>, <s>, </s>
+            vocab.setdefault(self.sp.id_to_piece(piece_id), piece_id + OFFSET)
+        vocab["<mask>"] = n + OFFSET
+        super().__init__(vocab, {**FAIRSEQ_SPECIALS, "mask": "<mask>"}, model_max_length)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str) -> "SentencePieceTokenizer":
+        """Load the model folder's SentencePiece file (XLM-R calls it sentencepiece.bpe.model)."""
+        folder = resolve_model(name_or_path)
+        found = sorted(folder.glob("*.model"))
+        if not found:
+            raise FileNotFoundError(f"{folder} has no SentencePiece *.model file "
+                                    "(a WordPiece model has vocab.txt instead: use WordPieceTokenizer)")
+        preferred = folder / "sentencepiece.bpe.model"
+        return cls(preferred if preferred in found else found[0])
+
+    def _tokenize_plain(self, text: str) -> list[str]:
+        return self.sp.encode(text, out_type=str)
+
+    def build_inputs(self, ids_a, ids_b=None):
+        ids = [self.cls_token_id, *ids_a, self.sep_token_id]
+        if ids_b is not None:
+            ids += [self.sep_token_id, *ids_b, self.sep_token_id]
+        return ids, [0] * len(ids)
+
+    def _join_tokens(self, tokens: list[str]) -> str:
+        # "▁" marks a word start; the first one is the prefix SentencePiece added.
+        return "".join(tokens).replace("\u2581", " ").lstrip(" ")
