@@ -1,7 +1,10 @@
 """minisbert: a from-scratch, educational Sentence-BERT in PyTorch."""
 
+from .bert import BertConfig, BertModel
+from .device import pick_device
 from .errors import CheckpointError, ConfigError, MinisbertError, ModelNotFoundError
 from .hub import DEFAULT_MODEL, resolve_model
+from .sentencepiece_tokenizer import SentencePieceTokenizer
 from .tokenizer import WordPieceTokenizer
 
 __version__ = "0.1.0"

@@ -1,0 +1,38 @@
+"""Choosing where tensors live: CUDA, then Apple's MPS, then the CPU.
+
+An explicit `device` argument wins, then the environment variable
+MINISBERT_DEVICE, then the first available of cuda, mps, cpu.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+def _available(kind: str) -> bool:
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    return kind == "cpu"
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """The device to use; a device asked for but not present is a clear error."""
+    source = "device argument"
+    if device is None and os.environ.get("MINISBERT_DEVICE"):
+        device, source = os.environ["MINISBERT_DEVICE"], "MINISBERT_DEVICE"
+    if device is None:
+        return torch.device(next(k for k in ("cuda", "mps", "cpu") if _available(k)))
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{source}={device!r} is not a device; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
+    if not _available(device.type):
+        raise ValueError(f"{source} asks for {device.type!r}, which this machine does not have; "
+                         "use 'cpu' or leave the device unset to pick automatically")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"{source} asks for {device}, but only {torch.cuda.device_count()} CUDA devices exist")
+    return device

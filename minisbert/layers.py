@@ -1,0 +1,104 @@
+"""The pieces of one Transformer encoder layer as BERT builds it.
+
+    a = LayerNorm(x + Dropout(MultiHead(x) W^O))        "attention" block
+    y = LayerNorm(a + Dropout(GELU(a W_1) W_2))          "feed-forward" block
+
+This is the *post-LN* layer of the original Transformer and of BERT: the
+LayerNorm comes after each residual sum (pre-LN models, such as GPT-2, put it
+before the sub-layer instead). Module names follow BERT's checkpoints:
+`attention.self`, `attention.output.{dense,LayerNorm}`, `intermediate.dense`,
+`output.{dense,LayerNorm}`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .attention import MultiHeadAttention
+
+
+class LayerNorm(nn.Module):
+    """Normalise each token vector to mean 0 and variance 1, then scale and shift.
+
+        y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias
+
+    over the last dimension, with the *biased* variance (divide by H, not H - 1)
+    and eps *inside* the square root, exactly as BERT and torch.nn.LayerNorm do.
+    BERT's eps is 1e-12. (Older checkpoints call weight/bias gamma/beta.)
+    """
+
+    def __init__(self, hidden_size: int, eps: float = 1e-12):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.bias = nn.Parameter(torch.zeros(hidden_size))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=-1, keepdim=True)
+        var = (x - mean).pow(2).mean(dim=-1, keepdim=True)  # biased variance
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+
+
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    """GELU(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))), the exact form BERT uses
+    (Hendrycks and Gimpel, 2016), not the tanh approximation."""
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+class AddNorm(nn.Module):
+    """Project, drop out, add the residual, normalise: LayerNorm(residual + Dropout(x W + b))."""
+
+    def __init__(self, in_size: int, hidden_size: int, eps: float, dropout: float):
+        super().__init__()
+        self.dense = nn.Linear(in_size, hidden_size)
+        self.LayerNorm = LayerNorm(hidden_size, eps)  # named as in the checkpoints
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(residual + self.dropout(self.dense(x)))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention, then W^O with residual and LayerNorm."""
+
+    def __init__(self, hidden_size: int, num_heads: int, eps: float, hidden_dropout: float,
+                 attention_dropout: float, fused: bool = False):
+        super().__init__()
+        # `self` is BERT's own name for this submodule (attention.self.query.weight ...)
+        self.self = MultiHeadAttention(hidden_size, num_heads, attention_dropout, fused)
+        self.output = AddNorm(hidden_size, hidden_size, eps, hidden_dropout)
+
+    def forward(self, x, mask=None, output_attentions=False):
+        context, probs = self.self(x, mask, output_attentions)
+        return self.output(context, residual=x), probs
+
+
+class Intermediate(nn.Module):
+    """The feed-forward network's first half: widen H -> 4H (usually) and apply GELU."""
+
+    def __init__(self, hidden_size: int, intermediate_size: int):
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, intermediate_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return gelu(self.dense(x))
+
+
+class EncoderLayer(nn.Module):
+    """One post-LN Transformer encoder layer: attention block, then feed-forward block."""
+
+    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, eps: float = 1e-12,
+                 hidden_dropout: float = 0.1, attention_dropout: float = 0.1, fused: bool = False):
+        super().__init__()
+        self.attention = Attention(hidden_size, num_heads, eps, hidden_dropout, attention_dropout, fused)
+        self.intermediate = Intermediate(hidden_size, intermediate_size)
+        self.output = AddNorm(intermediate_size, hidden_size, eps, hidden_dropout)  # narrows 4H -> H
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: (B, L, H), mask: additive (B, 1, 1, L) -> (B, L, H) and the attention probabilities."""
+        a, probs = self.attention(x, mask, output_attentions)
+        return self.output(self.intermediate(a), residual=a), probs
