@@ -143,14 +143,15 @@ class Tokenizer:
         if padding == "max_length":
             if max_length is None:
                 raise ValueError('padding="max_length" needs max_length')
-            width = max_length
-        elif padding:
-            width = max(lengths, default=0)
-        else:
-            if len(set(lengths)) > 1:
-                raise ValueError(f"sequences have different lengths {sorted(set(lengths))} and "
-                                 "padding=False; pass padding=True to pad them")
-            width = lengths[0] if lengths else 0
+            return self.pad(encoded, width=max_length)
+        if not padding and len(set(lengths)) > 1:
+            raise ValueError(f"sequences have different lengths {sorted(set(lengths))} and "
+                             "padding=False; pass padding=True to pad them")
+        return self.pad(encoded)
+
+    def pad(self, encoded: Sequence[tuple[list[int], list[int]]], width: int | None = None) -> dict[str, torch.Tensor]:
+        """(ids, token type ids) rows -> LongTensors (B, width), padded on the right."""
+        width = max((len(ids) for ids, _ in encoded), default=0) if width is None else width
         input_ids = torch.full((len(encoded), width), self.pad_token_id, dtype=torch.long)
         token_type_ids = torch.zeros((len(encoded), width), dtype=torch.long)
         attention_mask = torch.zeros((len(encoded), width), dtype=torch.long)
@@ -161,6 +162,12 @@ class Tokenizer:
             attention_mask[row, :n] = 1
         return {"input_ids": input_ids, "attention_mask": attention_mask,
                 "token_type_ids": token_type_ids}
+
+    def encode_truncated(self, text: str, max_length: int) -> tuple[tuple[list[int], list[int]], bool]:
+        """(ids, token type ids) of one text cut to max_length, and whether it had to be cut."""
+        ids = self.convert_tokens_to_ids(self.tokenize(text))
+        budget = max_length - self.num_special_tokens()
+        return self.build_inputs(ids[:budget]), len(ids) > budget
 
     # -- ids -> text -----------------------------------------------------------
     def _join_tokens(self, tokens: list[str]) -> str:

@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .hub import DEFAULT_MODEL
+
+UNK_NOTE_SHARE = 0.2  # warn when a fifth of a sentence's tokens are [UNK]
+
+
+def _load(args):
+    from .sbert import SentenceBert
+    return SentenceBert.from_pretrained(args.model, device=args.device)
+
+
+def _read_lines(path: str) -> list[str]:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"input file {p} does not exist")
+    lines = [line.strip() for line in p.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise ValueError(f"{p} holds no sentences (one sentence a line is expected)")
+    return lines
 
 
 def _tokenize(args) -> int:
@@ -19,17 +38,101 @@ def _tokenize(args) -> int:
     return 0
 
 
+def _similarity(args) -> int:
+    model = _load(args)
+    emb = model.encode(args.texts)
+    sim = model.similarity(emb, emb).numpy()
+    n = len(args.texts)
+    print(f"Cosine similarity ({args.model}, {model.device.type}):")
+    for i, text in enumerate(args.texts, 1):
+        print(f"  [{i}] {text}")
+    print()
+    print("      " + "".join(f"{f'[{j}]':>8}" for j in range(1, n + 1)))
+    for i in range(n):
+        print(f"{f'[{i + 1}]':<6}" + "".join(f"{sim[i, j]:8.3f}" for j in range(n)))
+    for i, text in enumerate(args.texts, 1):
+        tokens = model.tokenizer.tokenize(text)
+        unk = sum(t == model.tokenizer.unk_token for t in tokens)
+        if tokens and unk / len(tokens) >= UNK_NOTE_SHARE:
+            print(f"note: [{i}] has {unk} of {len(tokens)} tokens unknown to this model's vocabulary "
+                  "([UNK]); its score says little. For Chinese, use a model with a Chinese vocabulary.")
+    return 0
+
+
+def _encode(args) -> int:
+    import numpy as np
+    sentences = _read_lines(args.input)
+    emb = _load(args).encode(sentences, batch_size=args.batch_size, show_progress=True)
+    np.save(args.output, emb)
+    print(f"wrote {args.output}: {emb.shape[0]} embeddings of size {emb.shape[1]} (float32)")
+    return 0
+
+
+def _search(args) -> int:
+    from .similarity import semantic_search
+    corpus = _read_lines(args.corpus)
+    model = _load(args)
+    hits = semantic_search(model.encode(args.query), model.encode(corpus), top_k=args.top_k)
+    for query, ranked in zip(args.query, hits):
+        print(f"query: {query}")
+        for rank, hit in enumerate(ranked, 1):
+            print(f"  {rank:>2}. {hit['score']:.4f}  {corpus[hit['corpus_id']]}")
+    return 0
+
+
+def _evaluate_sts(args) -> int:
+    from .data import read_pairs
+    from .evaluation import evaluate_sts
+    pairs = read_pairs(args.file)
+    result = evaluate_sts(_load(args), pairs, batch_size=args.batch_size)
+    print(f"{args.file}: {result['n']} pairs, model {args.model}")
+    print(f"  Pearson  x100: {result['pearson']:.2f}")
+    print(f"  Spearman x100: {result['spearman']:.2f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m minisbert",
         description="minisbert: a from-scratch Sentence-BERT. Every command runs offline on "
-                    f"the bundled model ({DEFAULT_MODEL}) unless --model names another.")
+                    f"the bundled model ({DEFAULT_MODEL}) unless --model names another.",
+        epilog='example: python -m minisbert similarity "A man is playing a guitar." "A man plays the guitar."')
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    p = sub.add_parser("tokenize", help="show the WordPiece tokens and ids of texts",
-                       description="Print each text's WordPiece tokens and ids, [CLS] and [SEP] included.")
+
+    def command(name, run, help, description):
+        p = sub.add_parser(name, help=help, description=description)
+        p.add_argument("--model", default=DEFAULT_MODEL,
+                       help="model name, or folder in the sentence-transformers layout (default: %(default)s)")
+        p.set_defaults(run=run)
+        return p
+
+    def with_device(p, batch=False):
+        p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: $MINISBERT_DEVICE, else the "
+                                        "first of cuda, mps, cpu that exists)")
+        if batch:
+            p.add_argument("--batch-size", type=int, default=32, help="sentences per batch (default: %(default)s)")
+        return p
+
+    p = command("tokenize", _tokenize, "show the WordPiece tokens and ids of texts",
+                "Print each text's WordPiece tokens and ids, [CLS] and [SEP] included.")
     p.add_argument("texts", nargs="+", metavar="TEXT")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name or folder (default: %(default)s)")
-    p.set_defaults(run=_tokenize)
+    p = with_device(command("similarity", _similarity, "print the cosine-similarity matrix of sentences",
+                            "Embed each TEXT and print the matrix of their cosine similarities."))
+    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p = with_device(command("encode", _encode, "embed a file of sentences into a .npy array",
+                            "Embed one sentence per line of --input; save a float32 array (n, dim)."), batch=True)
+    p.add_argument("--input", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")
+    p.add_argument("--output", required=True, metavar="FILE.npy", help="where to save the embeddings")
+    p = with_device(command("search", _search, "find the corpus sentences closest to a query",
+                            "Embed the corpus (one sentence a line) and print the top-k matches per query."))
+    p.add_argument("--corpus", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")
+    p.add_argument("--query", required=True, action="append", metavar="TEXT", help="a query; repeat for more")
+    p.add_argument("--top-k", type=int, default=5, metavar="K", help="matches per query (default: %(default)s)")
+    p = with_device(command("evaluate-sts", _evaluate_sts, "score a model on a file of rated sentence pairs",
+                            "Pearson and Spearman (x100) of cosine similarity against gold scores. FILE is "
+                            "CSV/TSV with a header naming sentence1, sentence2 and score (or label), JSON "
+                            "Lines, the STS Benchmark's own TSV, or stsb-multi-mt's CSV."), batch=True)
+    p.add_argument("file", metavar="FILE")
     return parser
 
 
@@ -38,6 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (MinisbertError, FileNotFoundError, ValueError, TypeError) as e:
+    except (MinisbertError, FileNotFoundError, FileExistsError, ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

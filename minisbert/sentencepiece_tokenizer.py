@@ -17,6 +17,7 @@ with every token type id 0.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import sentencepiece as spm
@@ -54,6 +55,15 @@ class SentencePieceTokenizer(Tokenizer):
                                     "(a WordPiece model has vocab.txt instead: use WordPieceTokenizer)")
         preferred = folder / "sentencepiece.bpe.model"
         return cls(preferred if preferred in found else found[0])
+
+    def save(self, folder: Path, model_max_length: int | None = None) -> None:
+        """sentencepiece.bpe.model and a tokenizer_config.json naming XLM-R's tokenizer."""
+        (folder / "sentencepiece.bpe.model").write_bytes(self.sp.serialized_model_proto())
+        config = {"tokenizer_class": "XLMRobertaTokenizer",
+                  "model_max_length": model_max_length or self.model_max_length,
+                  "bos_token": "<s>", "eos_token": "</s>", "cls_token": "<s>", "sep_token": "</s>",
+                  "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"}
+        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
     def _tokenize_plain(self, text: str) -> list[str]:
         return self.sp.encode(text, out_type=str)

@@ -131,23 +131,43 @@ class WordPieceTokenizer(Tokenizer):
 
     @classmethod
     def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2") -> "WordPieceTokenizer":
-        """Load vocab.txt (and tokenizer_config.json, when present) from a model folder."""
+        """Load a model folder's vocab.txt and tokenizer_config.json, or else its tokenizer.json."""
         folder = resolve_model(name_or_path)
-        vocab_file = folder / "vocab.txt"
-        if not vocab_file.is_file():
-            raise FileNotFoundError(f"{folder} has no vocab.txt: a WordPiece tokenizer needs "
-                                    "one token per line (is this a SentencePiece model?)")
         config = _read_json(folder / "tokenizer_config.json")
-        tokens = vocab_file.read_text(encoding="utf-8").split("\n")
-        if tokens and tokens[-1] == "":
-            tokens.pop()  # the file's final newline
-        keep = {k: config[k] for k in ("do_lower_case", "strip_accents", "tokenize_chinese_chars",
-                                       "unk_token", "sep_token", "pad_token", "cls_token",
-                                       "mask_token", "model_max_length")
-                if isinstance(config.get(k), (bool, str, int)) and config.get(k) is not None}
-        if not isinstance(keep.get("model_max_length", 0), int) or keep.get("model_max_length", 0) > 10**6:
-            keep.pop("model_max_length", None)  # transformers writes 1e30 for "no limit"
-        return cls({tok: i for i, tok in enumerate(tokens)}, **keep)
+        keep = {k: config[k] for k in ("do_lower_case", "strip_accents", "tokenize_chinese_chars", "unk_token",
+                                       "sep_token", "pad_token", "cls_token", "mask_token")
+                if isinstance(config.get(k), (bool, str))}
+        max_len = config.get("model_max_length")
+        if isinstance(max_len, int) and max_len <= 10**6:  # transformers writes 1e30 for "no limit"
+            keep["model_max_length"] = max_len
+        if (folder / "vocab.txt").is_file():
+            tokens = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")
+            if tokens and tokens[-1] == "":
+                tokens.pop()  # the file's final newline
+            return cls({tok: i for i, tok in enumerate(tokens)}, **keep)
+        fast = _read_json(folder / "tokenizer.json")
+        if fast.get("model", {}).get("type") != "WordPiece":
+            raise FileNotFoundError(f"{folder} has neither vocab.txt nor a WordPiece tokenizer.json: "
+                                    "this is not a WordPiece (BERT) tokenizer")
+        # sentence-transformers >= 5 saves only tokenizer.json: its normalizer has the settings.
+        norm = fast.get("normalizer") or {}
+        if norm.get("type") == "BertNormalizer":
+            keep["do_lower_case"] = norm.get("lowercase", True)
+            keep["strip_accents"] = norm.get("strip_accents")
+            keep["tokenize_chinese_chars"] = norm.get("handle_chinese_chars", True)
+        return cls(fast["model"]["vocab"], **keep)
+
+    def save(self, folder: Path, model_max_length: int | None = None) -> None:
+        """vocab.txt (one token per line, in id order) and tokenizer_config.json."""
+        tokens = [self.ids_to_tokens[i] for i in range(len(self.vocab))]
+        (folder / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
+        specials = {f"{role}_token": getattr(self, f"{role}_token") for role in ("unk", "sep", "pad", "cls", "mask")}
+        config = {"tokenizer_class": "BertTokenizer", "do_lower_case": self.do_lower_case,
+                  "strip_accents": self.strip_accents if self.strip_accents != self.do_lower_case else None,
+                  "tokenize_chinese_chars": self.tokenize_chinese_chars,
+                  "model_max_length": model_max_length or self.model_max_length, **specials}
+        (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        (folder / "special_tokens_map.json").write_text(json.dumps(specials, indent=2) + "\n", encoding="utf-8")
 
     def basic_tokenize(self, text: str) -> list[str]:
         """Clean, normalize and split a text into words and punctuation marks."""

@@ -3,9 +3,15 @@
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
+SEED_SENTENCES = ["这是中国人民抗日战争纪念馆的简介", "北京大学的地理位置", "A man is playing a guitar.",
+                  "A man plays the guitar."]
+
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "minisbert", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "minisbert", *map(str, args)], capture_output=True, text=True)
 
 
 def test_tokenize_prints_tokens_and_ids():
@@ -15,12 +21,59 @@ def test_tokenize_prints_tokens_and_ids():
     assert "101 1037 2158 2003 2652 1037 2858 1012 102" in out.stdout
 
 
-def test_unknown_model_is_a_clear_error_not_a_traceback():
-    out = run("tokenize", "x", "--model", "no-such-model")
-    assert out.returncode == 2
-    assert "no model named 'no-such-model'" in out.stderr and "Traceback" not in out.stderr
+def test_similarity_prints_a_labelled_matrix_and_the_unk_note():
+    out = run("similarity", *SEED_SENTENCES, "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "Cosine similarity (all-MiniLM-L6-v2, cpu):"
+    assert "  [3] A man is playing a guitar." in lines
+    row3 = next(line for line in lines if line.startswith("[3]")).split()
+    assert row3[3] == "1.000" and float(row3[4]) == pytest.approx(0.979, abs=0.001)
+    assert "note: [1] has 9 of 16 tokens unknown" in out.stdout
 
 
-def test_help_lists_the_commands():
-    out = run("--help")
-    assert out.returncode == 0 and "tokenize" in out.stdout
+def test_encode_writes_an_array(tmp_path):
+    (tmp_path / "in.txt").write_text("first sentence\n\nsecond sentence\n", encoding="utf-8")
+    out = run("encode", "--input", tmp_path / "in.txt", "--output", tmp_path / "out.npy")
+    assert out.returncode == 0, out.stderr
+    emb = np.load(tmp_path / "out.npy")
+    assert emb.shape == (2, 384) and emb.dtype == np.float32
+    assert "2 embeddings of size 384" in out.stdout
+
+
+def test_search_ranks_the_corpus(tmp_path):
+    corpus = tmp_path / "faq.txt"
+    corpus.write_text("How do I reset my password?\nWhere is my order?\nThe guitar is out of tune.\n")
+    out = run("search", "--corpus", corpus, "--query", "I forgot my password", "--top-k", 2)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "query: I forgot my password"
+    assert lines[1].endswith("How do I reset my password?") and len(lines) == 3
+
+
+def test_evaluate_sts_on_a_pairs_file(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("sentence1,sentence2,score\nA man plays a guitar.,A man is playing guitar.,5\n"
+                     "A man plays a guitar.,A woman cuts an onion.,0\nA dog runs.,A dog is running fast.,4\n"
+                     "A cat sleeps.,The stock market fell.,0.5\n")
+    out = run("evaluate-sts", pairs)
+    assert out.returncode == 0, out.stderr
+    assert "4 pairs" in out.stdout and "Spearman x100:" in out.stdout
+    spearman = float(out.stdout.split("Spearman x100:")[1].split()[0])
+    assert spearman > 50
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    for args, message in [(("tokenize", "x", "--model", "no-such-model"), "no model named 'no-such-model'"),
+                          (("encode", "--input", tmp_path / "missing.txt", "--output", tmp_path / "o.npy"),
+                           "missing.txt does not exist"),
+                          (("similarity", "a", "--device", "tpu"), "is not a device")]:
+        out = run(*args)
+        assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", ["similarity", "encode", "search", "evaluate-sts", "tokenize"])
+def test_help(command):
+    out = run(command, "--help")
+    assert out.returncode == 0 and "--model" in out.stdout
+    assert run("--help").stdout.count(command) >= 1

@@ -1,0 +1,57 @@
+"""STS Benchmark parity: minisbert against sentence-transformers on sts-test.
+
+Encodes every test sentence with both libraries in one run and prints the
+per-sentence cosine between the two embeddings and each library's Spearman
+correlation (x100) with the gold scores, beside the published 82.03 for
+all-MiniLM-L6-v2. Needs ../shared/data (skips with a message where absent).
+
+    python benchmarks/sts_parity.py [--model all-MiniLM-L6-v2] [--json out.json]
+"""
+
+import argparse
+
+import numpy as np
+from common import SHARED_DATA, print_table
+
+from minisbert import SentenceBert, resolve_model
+from minisbert.data import read_pairs
+from minisbert.evaluation import evaluate_sts, spearman
+
+PUBLISHED = {"all-MiniLM-L6-v2": 82.03}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="all-MiniLM-L6-v2")
+    ap.add_argument("--json", help="also write the table to this JSON file")
+    args = ap.parse_args()
+    path = SHARED_DATA / "stsbenchmark" / "sts-test.csv"
+    if not path.is_file():
+        print(f"skipped: {path} is absent (the shared benchmark data is not on this machine)")
+        return
+    from sentence_transformers import SentenceTransformer
+    pairs = read_pairs(path)
+    sentences = list(dict.fromkeys(s for p in pairs for s in (p.sentence1, p.sentence2)))
+    ours = SentenceBert.from_pretrained(args.model, device="cpu")
+    theirs = SentenceTransformer(str(resolve_model(args.model)), device="cpu")
+    a = ours.encode(sentences, show_progress=False)
+    b = theirs.encode(sentences, normalize_embeddings=False)
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    index = {s: i for i, s in enumerate(sentences)}
+    gold = [p.score for p in pairs]
+
+    def st_spearman(emb):
+        u = emb[[index[p.sentence1] for p in pairs]]
+        v = emb[[index[p.sentence2] for p in pairs]]
+        return 100 * spearman((u * v).sum(1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1), gold)
+
+    ours_sts = evaluate_sts(ours, pairs, show_progress=False)["spearman"]
+    rows = [["minisbert", f"{ours_sts:.4f}", f"{cos.min():.7f}", f"{cos.mean():.7f}"],
+            ["sentence-transformers", f"{st_spearman(b):.4f}", "", ""],
+            ["published", f"{PUBLISHED.get(args.model, float('nan')):.2f}", "", ""]]
+    print_table(f"STS Benchmark test ({len(pairs)} pairs, {len(sentences)} sentences), {args.model}",
+                ["", "Spearman x100", "min cosine to ST", "mean cosine to ST"], rows, args.json)
+
+
+if __name__ == "__main__":
+    main()

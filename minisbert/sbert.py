@@ -1,0 +1,183 @@
+"""Sentence-BERT: tokenizer -> BERT -> pooling (-> L2 normalisation) = one vector per sentence.
+
+    model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
+    emb = model.encode(["A man is playing a guitar.", "A man plays the guitar."])  # (2, 384)
+    model.similarity(emb, emb)                                                       # (2, 2) cosine
+
+Models are folders in the sentence-transformers layout (modules.json lists the
+modules: a Transformer, a Pooling, optionally a Normalize), so models made by
+either library load in the other.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .bert import BertModel
+from .errors import ConfigError
+from .hub import DEFAULT_MODEL, resolve_model
+from .pooling import Pooling, l2_normalize
+from .sentencepiece_tokenizer import SentencePieceTokenizer
+from .similarity import cos_sim
+from .tokenizer import WordPieceTokenizer
+
+PROGRESS_MIN_SENTENCES = 1000  # show a progress bar by default from this many sentences on
+
+
+def check_sentences(sentences) -> list[str]:
+    """A list of str, or a TypeError naming the first bad item and its type."""
+    if isinstance(sentences, (bytes, bytearray)) or not hasattr(sentences, "__iter__"):
+        raise TypeError(f"sentences must be a str or a list of str, not {type(sentences).__name__}")
+    sentences = list(sentences)
+    for i, s in enumerate(sentences):
+        if not isinstance(s, str):
+            hint = " (decode bytes first)" if isinstance(s, (bytes, bytearray)) else ""
+            raise TypeError(f"sentences[{i}] is {type(s).__name__}, not str{hint}")
+    return sentences
+
+
+def _read_json(path: Path, default=None):
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path} is not valid JSON ({e})") from None
+
+
+class SentenceBert(nn.Module):
+    def __init__(self, tokenizer, bert: BertModel, pooling: Pooling, normalize: bool = True,
+                 max_seq_length: int = 256, do_lower_case: bool = False):
+        super().__init__()
+        limit = bert.config.max_position_embeddings
+        if max_seq_length > limit:
+            raise ConfigError(f"max_seq_length={max_seq_length} exceeds the model's "
+                              f"max_position_embeddings={limit}")
+        self.tokenizer, self.bert, self.pooling = tokenizer, bert, pooling
+        self.normalize = normalize  # L2-normalise the pooled vector (a "Normalize" module)
+        self.max_seq_length = max_seq_length  # longer inputs are cut to this many tokens
+        self.do_lower_case = do_lower_case  # lower-case texts before tokenizing (old models)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.bert.parameters()).device
+
+    @property
+    def dimension(self) -> int:
+        return self.pooling.output_dimension
+
+    # -- loading -----------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device: str | torch.device | None = None,
+                        fused_attention: bool = False) -> "SentenceBert":
+        folder = resolve_model(name_or_path)
+        modules = _read_json(folder / "modules.json",
+                             [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])
+        kinds = {}
+        for m in modules:
+            kind = m.get("type", "").rsplit(".", 1)[-1]
+            if kind not in ("Transformer", "Pooling", "Normalize"):
+                raise ConfigError(f"{folder / 'modules.json'} lists a {m.get('type')} module ({m.get('path')}), "
+                                  "which minisbert does not implement (it has Transformer, Pooling, Normalize)")
+            kinds[kind] = folder / m.get("path", "")
+        if "Transformer" not in kinds:
+            raise ConfigError(f"{folder / 'modules.json'} lists no Transformer module")
+        encoder_dir = kinds["Transformer"]
+        bert = BertModel.from_pretrained(encoder_dir, device=device, fused_attention=fused_attention)
+        if any(encoder_dir.glob("*.model")) and not (encoder_dir / "vocab.txt").is_file():
+            tokenizer = SentencePieceTokenizer.from_pretrained(encoder_dir)
+        else:
+            tokenizer = WordPieceTokenizer.from_pretrained(encoder_dir)
+        H = bert.config.hidden_size
+        pool_cfg = kinds.get("Pooling", folder / "1_Pooling") / "config.json"
+        pooling = Pooling.from_config(pool_cfg, H) if pool_cfg.is_file() else Pooling(H, "mean")
+        st_cfg = _read_json(encoder_dir / "sentence_bert_config.json", {})
+        tok_cfg = _read_json(encoder_dir / "tokenizer_config.json", {})
+        max_len = st_cfg.get("max_seq_length") or tok_cfg.get("model_max_length")
+        limit = bert.config.max_position_embeddings
+        if not isinstance(max_len, int) or max_len > limit:
+            max_len = limit  # transformers writes a huge model_max_length to mean "no limit"
+        model = cls(tokenizer, bert, pooling, normalize="Normalize" in kinds, max_seq_length=max_len,
+                    do_lower_case=bool(st_cfg.get("do_lower_case", False)))
+        return model.eval()  # dropout off until training asks for it
+
+    # -- the forward pass ----------------------------------------------------------
+    def tokenize(self, texts: Sequence[str], text_pairs=None) -> dict[str, torch.Tensor]:
+        """Tokens for a batch, cut to max_seq_length and padded: input_ids etc. of shape (B, L)."""
+        if self.do_lower_case:
+            texts = [t.lower() for t in texts]
+        return self.tokenizer(texts, text_pairs, max_length=self.max_seq_length)
+
+    def forward(self, features: dict[str, torch.Tensor], normalize: bool | None = None) -> torch.Tensor:
+        """A tokenized batch (on self.device) -> sentence embeddings (B, D).
+
+        normalize=None follows the model's own setting.
+        """
+        tokens = self.bert(features["input_ids"], features["attention_mask"],
+                           features.get("token_type_ids")).last_hidden_state  # (B, L, H)
+        emb = self.pooling(tokens, features["attention_mask"])  # (B, D)
+        return l2_normalize(emb) if (self.normalize if normalize is None else normalize) else emb
+
+    # -- encode ------------------------------------------------------------------
+    def encode(self, sentences: str | Sequence[str], batch_size: int = 32, normalize: bool | None = None,
+               convert_to: str = "numpy", show_progress: bool | None = None):
+        """Sentences -> float32 embeddings: (n, D) for a list, (D,) for one string.
+
+        Sentences are batched by token length (less padding) and returned in the
+        input order. normalize=None follows the model (all-MiniLM-L6-v2
+        normalises); convert_to is "numpy" or "torch" (a CPU tensor).
+        """
+        if convert_to not in ("numpy", "torch"):
+            raise ValueError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r}: use a positive integer")
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else check_sentences(sentences)
+        if self.do_lower_case:
+            texts = [t.lower() for t in texts]
+        rows, truncated = [], 0
+        for text in texts:
+            row, cut = self.tokenizer.encode_truncated(text, self.max_seq_length)
+            rows.append(row)
+            truncated += cut
+        if truncated:
+            warnings.warn(f"{truncated} of {len(texts)} texts were longer than max_seq_length="
+                          f"{self.max_seq_length} tokens and were truncated; only their beginning is embedded",
+                          stacklevel=2)
+        out = torch.empty(len(texts), self.dimension)
+        order = sorted(range(len(texts)), key=lambda i: -len(rows[i][0]))  # longest first
+        show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
+        was_training = self.training
+        self.eval()
+        with torch.inference_mode(), tqdm(total=len(texts), desc="Encoding", unit=" sentences",
+                                          disable=not show) as bar:
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                batch = self.tokenizer.pad([rows[i] for i in chunk])
+                emb = self({k: v.to(self.device) for k, v in batch.items()}, normalize)
+                out[chunk] = emb.float().cpu()
+                bar.update(len(chunk))
+        self.train(was_training)
+        result = out[0] if single else out
+        return result.numpy() if convert_to == "numpy" else result
+
+    def similarity(self, a, b) -> torch.Tensor:
+        """Cosine similarity matrix (n, m) of two sets of sentences or embeddings."""
+        def embed(x):
+            texts = isinstance(x, str) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], str))
+            return self.encode(x) if texts else x
+        return cos_sim(embed(a), embed(b))
+
+    # -- saving ------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model in the sentence-transformers layout; see `minisbert/saving.py`."""
+        from .saving import save_sentence_bert
+        return save_sentence_bert(self, Path(path))
