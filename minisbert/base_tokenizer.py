@@ -62,7 +62,8 @@ class Tokenizer:
         self.model_max_length = model_max_length
 
     def __len__(self) -> int:
-        return len(self.vocab)
+        # The id space: a vocabulary with a duplicate line has a gap in its ids.
+        return max(self.ids_to_tokens) + 1
 
     # -- text -> tokens -> ids -------------------------------------------------
     def _tokenize_plain(self, text: str) -> list[str]:
@@ -88,7 +89,7 @@ class Tokenizer:
             return [self.ids_to_tokens[int(i)] for i in ids]
         except KeyError as e:
             raise ValueError(f"token id {e.args[0]} is outside this vocabulary "
-                             f"(0..{len(self.vocab) - 1})") from None
+                             f"(0..{len(self) - 1})") from None
 
     def num_special_tokens(self, pair: bool = False) -> int:
         return len(self.build_inputs([], [] if pair else None)[0])

@@ -94,12 +94,31 @@ class BertEmbeddings(nn.Module):
         self.token_type_embeddings = nn.Embedding(cfg.type_vocab_size, cfg.hidden_size)
         self.LayerNorm = LayerNorm(cfg.hidden_size, cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.hidden_dropout_prob)
+        # Rows added by vocabulary extension live in a parameter of their own, so
+        # that training can give them a learning rate of their own; saving merges
+        # them into word_embeddings.
+        self.register_parameter("extra_word_embeddings", None)
+
+    def add_rows(self, n: int) -> None:
+        """Grow the vocabulary by n tokens, each starting at the mean of the existing rows."""
+        weight = self.token_weight().detach()
+        new = weight.mean(dim=0, keepdim=True).expand(n, -1)  # (n, H)
+        old = self.extra_word_embeddings
+        rows = new if old is None else torch.cat([old.detach(), new])
+        self.extra_word_embeddings = nn.Parameter(rows.clone())
+
+    def token_weight(self) -> torch.Tensor:
+        """The whole token embedding matrix (V, H), extension included."""
+        if self.extra_word_embeddings is None:
+            return self.word_embeddings.weight
+        return torch.cat([self.word_embeddings.weight, self.extra_word_embeddings])
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
         L = input_ids.size(1)
         positions = torch.arange(L, device=input_ids.device)  # (L,), broadcast over the batch
-        x = self.word_embeddings(input_ids) + self.position_embeddings(positions) \
-            + self.token_type_embeddings(token_type_ids)  # (B, L, H)
+        tokens = self.word_embeddings(input_ids) if self.extra_word_embeddings is None \
+            else nn.functional.embedding(input_ids, self.token_weight())
+        x = tokens + self.position_embeddings(positions) + self.token_type_embeddings(token_type_ids)  # (B, L, H)
         return self.dropout(self.LayerNorm(x))
 
 

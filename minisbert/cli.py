@@ -91,6 +91,59 @@ def _evaluate_sts(args) -> int:
     return 0
 
 
+def _training_examples(args, model):
+    """The train file as examples, and the loss, for the chosen objective."""
+    from . import losses
+    from .data import Example, pairs_to_examples, read_nli, read_pairs, read_triplets
+    if args.loss == "softmax":
+        pairs = read_nli(args.train)
+        return [Example((p.sentence1, p.sentence2), int(p.score)) for p in pairs], \
+            losses.SoftmaxLoss(model.dimension, num_labels=3)
+    if args.loss == "triplet":
+        return read_triplets(args.train), losses.TripletLoss()
+    if args.loss == "mnrl":
+        try:  # (anchor, positive, negative) rows give hard negatives
+            return read_triplets(args.train), losses.MultipleNegativesRankingLoss()
+        except ValueError:
+            pairs = [p for p in read_pairs(args.train) if p.score >= args.positive_score]
+            if not pairs:
+                raise ValueError(f"{args.train} has no pair scored >= --positive-score {args.positive_score}")
+            return [Example((p.sentence1, p.sentence2)) for p in pairs], losses.MultipleNegativesRankingLoss()
+    pairs = read_pairs(args.train)
+    if args.loss == "cosine":
+        return pairs_to_examples(pairs, max_score=args.max_score), losses.CosineSimilarityLoss()
+    if args.loss == "cosent":
+        return pairs_to_examples(pairs), losses.CoSENTLoss()
+    return pairs_to_examples(pairs), losses.ContrastiveLoss()  # contrastive: labels 1 similar, 0 not
+
+
+def _train(args) -> int:
+    from .data import read_pairs
+    from .evaluation import STSEvaluator
+    from .training import fit
+    model = _load(args)
+    examples, loss = _training_examples(args, model)  # read and checked before any training
+    evaluator = STSEvaluator(read_pairs(args.eval)) if args.eval else None
+    if args.extend_vocab:
+        try:
+            texts = [s for p in read_pairs(args.extend_vocab) for s in (p.sentence1, p.sentence2)]
+        except ValueError:
+            texts = _read_lines(args.extend_vocab)
+        added = model.extend_vocabulary(texts=texts)
+        print(f"added {len(added)} tokens to the vocabulary (now {len(model.tokenizer)})")
+    if evaluator:
+        print(f"before training: {evaluator(model)}")
+    history = fit(model, examples, loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                  warmup_ratio=args.warmup_ratio, evaluator=evaluator, eval_steps=args.eval_steps,
+                  output_dir=args.output, seed=args.seed, new_token_lr=args.new_token_lr)
+    evals = [h for h in history if evaluator and evaluator.primary in h]
+    for h in evals:
+        print(f"epoch {h['epoch']:.2f} step {h['step']}: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in h.items() if k not in ("step", "epoch")))
+    print(f"model saved to {Path(args.output) / 'model'}; curves in {Path(args.output) / 'training.png'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m minisbert",
@@ -133,6 +186,29 @@ def build_parser() -> argparse.ArgumentParser:
                             "CSV/TSV with a header naming sentence1, sentence2 and score (or label), JSON "
                             "Lines, the STS Benchmark's own TSV, or stsb-multi-mt's CSV."), batch=True)
     p.add_argument("file", metavar="FILE")
+    p = with_device(command("train", _train, "fine-tune a model on your own pairs",
+                            "Fine-tune with a siamese objective. The train FILE is a pairs file (cosine, cosent, "
+                            "contrastive, mnrl), an NLI file (softmax) or a triplets file with a header "
+                            "anchor,positive,negative (triplet, mnrl). The best model by --eval (the last "
+                            "without) goes to OUTPUT/model, with history and training.png beside it; rerunning "
+                            "the same command resumes an interrupted run."))
+    p.add_argument("--train", required=True, metavar="FILE")
+    p.add_argument("--loss", required=True, choices=["cosine", "softmax", "mnrl", "cosent", "triplet", "contrastive"])
+    p.add_argument("--output", required=True, metavar="DIR", help="e.g. checkpoints/my-run")
+    p.add_argument("--eval", metavar="FILE", help="scored pairs for STS evaluation after each epoch")
+    p.add_argument("--epochs", type=int, default=1, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=16, help="(default: %(default)s)")
+    p.add_argument("--lr", type=float, default=2e-5, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--warmup-ratio", type=float, default=0.1, help="(default: %(default)s)")
+    p.add_argument("--eval-steps", type=int, help="also evaluate every N steps")
+    p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.add_argument("--max-score", type=float, default=5.0,
+                   help="cosine loss: gold scores are divided by this to lie in [0, 1] (default: %(default)s)")
+    p.add_argument("--positive-score", type=float, default=4.0,
+                   help="mnrl on a pairs file: pairs scored at least this are positives (default: %(default)s)")
+    p.add_argument("--extend-vocab", metavar="FILE",
+                   help="add the characters of FILE (pairs or one text a line) that are [UNK] to the vocabulary")
+    p.add_argument("--new-token-lr", type=float, help="learning rate of the added vocabulary rows (default: --lr)")
     return parser
 
 

@@ -54,3 +54,101 @@ def evaluate_sts(model, pairs, batch_size: int = 32, show_progress: bool | None 
     cosine = torch.nn.functional.cosine_similarity(a, b).numpy()
     gold = [p.score for p in pairs]
     return {"pearson": 100 * pearson(cosine, gold), "spearman": 100 * spearman(cosine, gold), "n": len(pairs)}
+
+
+def _pair_cosines(model, a: list[str], b: list[str], batch_size: int) -> np.ndarray:
+    unique = list(dict.fromkeys(a + b))
+    emb = model.encode(unique, batch_size=batch_size, convert_to="torch", show_progress=False)
+    index = {s: i for i, s in enumerate(unique)}
+    return torch.nn.functional.cosine_similarity(emb[[index[s] for s in a]], emb[[index[s] for s in b]]).numpy()
+
+
+def best_threshold(scores, labels) -> dict[str, float]:
+    """Accuracy and F1 of "similar if cosine >= t", each at its best threshold t."""
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    tp = np.cumsum(y)  # predicting the first k as similar, for k = 1..n
+    fp = np.cumsum(1 - y)
+    positives, n = y.sum(), len(y)
+    last_of_tie = np.r_[s[1:] != s[:-1], True]  # a threshold cannot split equal scores
+    k = np.arange(1, n + 1)[last_of_tie]
+    tp, fp = tp[last_of_tie], fp[last_of_tie]
+    accuracy = (tp + (n - positives - fp)) / n
+    f1 = 2 * tp / np.maximum(k + positives, 1)
+    a, f = accuracy.argmax(), f1.argmax()
+    # predicting nothing as similar is also a threshold
+    all_negative = (n - positives) / n
+    acc_best, acc_t = (accuracy[a], s[k[a] - 1]) if accuracy[a] >= all_negative else (all_negative, np.inf)
+    return {"accuracy": 100 * float(acc_best), "accuracy_threshold": float(acc_t),
+            "f1": 100 * float(f1[f]), "f1_threshold": float(s[k[f] - 1])}
+
+
+def retrieval_metrics(ranked: list[list[int]], relevant: list[set[int]], ks=(1, 5, 10)) -> dict[str, float]:
+    """MRR@10, Recall@k and nDCG@10 (x100) of ranked result ids against the relevant ids."""
+    mrr, ndcg, recall = [], [], {k: [] for k in ks}
+    for ids, rel in zip(ranked, relevant):
+        hits = [i in rel for i in ids[:10]]
+        mrr.append(next((1 / (r + 1) for r, h in enumerate(hits) if h), 0.0))
+        dcg = sum(h / np.log2(r + 2) for r, h in enumerate(hits))
+        ideal = sum(1 / np.log2(r + 2) for r in range(min(len(rel), 10)))
+        ndcg.append(dcg / ideal if ideal else 0.0)
+        for k in ks:
+            recall[k].append(len(rel & set(ids[:k])) / len(rel) if rel else 0.0)
+    out = {"mrr@10": 100 * float(np.mean(mrr)), "ndcg@10": 100 * float(np.mean(ndcg))}
+    out.update({f"recall@{k}": 100 * float(np.mean(v)) for k, v in recall.items()})
+    return out
+
+
+class STSEvaluator:
+    """Spearman (the primary metric) and Pearson of cosine similarity on scored pairs."""
+    primary = "spearman"
+
+    def __init__(self, pairs, batch_size: int = 32):
+        self.pairs, self.batch_size = pairs, batch_size
+
+    def __call__(self, model) -> dict[str, float]:
+        result = evaluate_sts(model, self.pairs, self.batch_size, show_progress=False)
+        return {"spearman": result["spearman"], "pearson": result["pearson"]}
+
+
+class BinaryClassificationEvaluator:
+    """Duplicate or not (labels 1/0): accuracy and F1 at the best cosine thresholds."""
+    primary = "accuracy"
+
+    def __init__(self, pairs, batch_size: int = 32):
+        self.pairs, self.batch_size = pairs, batch_size
+
+    def __call__(self, model) -> dict[str, float]:
+        cos = _pair_cosines(model, [p.sentence1 for p in self.pairs], [p.sentence2 for p in self.pairs],
+                            self.batch_size)
+        return best_threshold(cos, [int(p.score) for p in self.pairs])
+
+
+class TripletEvaluator:
+    """Share of (anchor, positive, negative) triplets with cos(a, p) > cos(a, n), x100."""
+    primary = "accuracy"
+
+    def __init__(self, triplets, batch_size: int = 32):
+        self.triplets, self.batch_size = triplets, batch_size
+
+    def __call__(self, model) -> dict[str, float]:
+        a = [t.texts[0] for t in self.triplets]
+        pos = _pair_cosines(model, a, [t.texts[1] for t in self.triplets], self.batch_size)
+        neg = _pair_cosines(model, a, [t.texts[2] for t in self.triplets], self.batch_size)
+        return {"accuracy": 100 * float((pos > neg).mean())}
+
+
+class RetrievalEvaluator:
+    """Queries against a corpus: MRR@10, Recall@1/5/10, nDCG@10 (primary)."""
+    primary = "ndcg@10"
+
+    def __init__(self, queries: list[str], corpus: list[str], relevant: list[set[int]], batch_size: int = 32):
+        self.queries, self.corpus, self.relevant, self.batch_size = queries, corpus, relevant, batch_size
+
+    def __call__(self, model) -> dict[str, float]:
+        from .similarity import semantic_search
+        q = model.encode(self.queries, batch_size=self.batch_size, show_progress=False)
+        c = model.encode(self.corpus, batch_size=self.batch_size, show_progress=False)
+        hits = semantic_search(q, c, top_k=10)
+        return retrieval_metrics([[h["corpus_id"] for h in row] for row in hits], self.relevant)

@@ -37,7 +37,10 @@ def save_bert(bert, folder: Path) -> None:
     """config.json and model.safetensors, readable by transformers' BertModel too."""
     cfg = {k: v for k, v in asdict(bert.config).items() if k != "fused_attention"}
     _write_json(folder / "config.json", {"architectures": ["BertModel"], "model_type": "bert", **cfg})
-    state = {k: v.detach().float().cpu().contiguous() for k, v in bert.state_dict().items()}
+    state = bert.state_dict()
+    if state.pop("embeddings.extra_word_embeddings", None) is not None:  # vocabulary extension
+        state["embeddings.word_embeddings.weight"] = bert.embeddings.token_weight()
+    state = {k: v.detach().float().cpu().contiguous() for k, v in state.items()}
     save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
 
 

@@ -176,6 +176,24 @@ class SentenceBert(nn.Module):
             return self.encode(x) if texts else x
         return cos_sim(embed(a), embed(b))
 
+    def extend_vocabulary(self, tokens: Sequence[str] | None = None, texts: Sequence[str] | None = None) -> list[str]:
+        """Add tokens (or, from texts, every character that is now [UNK]) to the vocabulary.
+
+        New embedding rows start at the mean of the existing ones; `fit(new_token_lr=...)`
+        can train them faster than the rest. Returns the tokens added.
+        """
+        if not isinstance(self.tokenizer, WordPieceTokenizer):
+            raise NotImplementedError("vocabulary extension is implemented for WordPiece vocabularies only")
+        if (tokens is None) == (texts is None):
+            raise ValueError("give either tokens or texts")
+        wanted = list(tokens) if tokens is not None else self.tokenizer.missing_pieces(check_sentences(texts))
+        added = self.tokenizer.add_tokens(wanted)
+        if added:
+            with torch.no_grad():
+                self.bert.embeddings.add_rows(len(added))
+            self.bert.config.vocab_size += len(added)
+        return added
+
     # -- saving ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the model in the sentence-transformers layout; see `minisbert/saving.py`."""

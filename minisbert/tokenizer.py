@@ -159,7 +159,8 @@ class WordPieceTokenizer(Tokenizer):
 
     def save(self, folder: Path, model_max_length: int | None = None) -> None:
         """vocab.txt (one token per line, in id order) and tokenizer_config.json."""
-        tokens = [self.ids_to_tokens[i] for i in range(len(self.vocab))]
+        # One line per id; an id without a token (a duplicate in the source) keeps its place.
+        tokens = [self.ids_to_tokens.get(i, f"[unused-id-{i}]") for i in range(len(self))]
         (folder / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
         specials = {f"{role}_token": getattr(self, f"{role}_token") for role in ("unk", "sep", "pad", "cls", "mask")}
         config = {"tokenizer_class": "BertTokenizer", "do_lower_case": self.do_lower_case,
@@ -168,6 +169,28 @@ class WordPieceTokenizer(Tokenizer):
                   "model_max_length": model_max_length or self.model_max_length, **specials}
         (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         (folder / "special_tokens_map.json").write_text(json.dumps(specials, indent=2) + "\n", encoding="utf-8")
+
+    def add_tokens(self, tokens: list[str]) -> list[str]:
+        """Append tokens not yet in the vocabulary (ids len(vocab), ...); returns those added."""
+        added = [t for t in dict.fromkeys(tokens) if t not in self.vocab]
+        for t in added:
+            self.vocab[t] = len(self)
+            self.ids_to_tokens[self.vocab[t]] = t
+        self._word_cache.clear()
+        return added
+
+    def missing_pieces(self, texts: list[str]) -> list[str]:
+        """Single characters to add so no word of `texts` becomes [UNK]: for a word that has
+        no WordPiece cut, each of its characters as a word start ("c") or a continuation ("##c")."""
+        missing: dict[str, None] = {}
+        for text in texts:
+            for word in self.basic_tokenize(text):
+                if self._wordpiece(word) == [self.unk_token] and len(word) <= MAX_INPUT_CHARS_PER_WORD:
+                    for i, ch in enumerate(word):
+                        piece = ch if i == 0 else "##" + ch
+                        if piece not in self.vocab:
+                            missing[piece] = None
+        return list(missing)
 
     def basic_tokenize(self, text: str) -> list[str]:
         """Clean, normalize and split a text into words and punctuation marks."""

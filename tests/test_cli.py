@@ -77,3 +77,24 @@ def test_help(command):
     out = run(command, "--help")
     assert out.returncode == 0 and "--model" in out.stdout
     assert run("--help").stdout.count(command) >= 1
+
+
+def test_train_fine_tunes_evaluates_and_resumes(tmp_path):
+    from conftest import FIXTURES
+    data = FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv"
+    args = ["train", "--model", FIXTURES / "tiny_sbert", "--train", data, "--eval", data, "--loss", "cosent",
+            "--epochs", 2, "--batch-size", 8, "--lr", 1e-3, "--output", tmp_path / "run"]
+    out = run(*args)
+    assert out.returncode == 0, out.stderr
+    assert "before training: {'spearman'" in out.stdout and "epoch 2.00 step 16: spearman" in out.stdout
+    assert (tmp_path / "run" / "model" / "modules.json").is_file() and (tmp_path / "run" / "training.png").is_file()
+    again = run(*args)  # a finished run resumes at its end: nothing more to train
+    assert again.returncode == 0 and again.stdout.count("epoch 2.00 step 16") == 1
+
+
+def test_train_reports_a_bad_row_before_training(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence1,sentence2,score\na,b,1\nc,d,lots\n")
+    out = run("train", "--train", bad, "--loss", "cosine", "--output", tmp_path / "run")
+    assert out.returncode == 2 and "bad.csv, line 3: score 'lots' is not a number" in out.stderr
+    assert not (tmp_path / "run").exists()

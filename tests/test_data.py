@@ -26,10 +26,11 @@ def test_every_form(tmp_path, name, text):
 @pytest.mark.parametrize("text,message", [
     ("sentence1,sentence2,score\na,b,4\nc,d,high\n", r"bad.csv, line 3: score 'high' is not a number"),
     ("sentence1,sentence2,score\na,b\n", r"bad.csv, line 2: expected 3 fields, found 2"),
-    ("a,b,1\nc,d\n", r"bad.csv, line 2: expected 3 comma-separated fields"),
-    ("g\tf\t2012\t1\t4.0\tonly one sentence\n", r"bad.csv, line 1: an STS Benchmark row has at least 7"),
+    ("a,b,1\nc,d\n", r"bad.csv, line 2: expected 3 fields \(sentence1, sentence2, score\)"),
+    ("g\tf\t2012\t1\t4.0\tonly one sentence\n", r"bad.csv, line 1: 6 fields without a header"),
+    ("g\tf\t2012\t1\t4.0\ta\tb\ng\tf\t2012\t1\t4.0\tc\n", r"bad.csv, line 2: an STS Benchmark row has at least 7"),
     ("text,other,score\na,b,1\n", r"neither a header naming sentence1, sentence2 and score"),
-    ("text\tother\tscore\na\tb\t1\n", r"line 1: an STS Benchmark row has at least 7"),
+    ("text\tother\tscore\na\tb\t1\n", r"neither a header naming sentence1"),
     ("", r"bad.csv is empty"),
 ])
 def test_malformed_rows_are_named(tmp_path, text, message):

@@ -35,3 +35,39 @@ def test_bundled_model_scores_the_published_82_03_on_sts_benchmark_test():
     result = evaluate_sts(model, read_pairs(SHARED_DATA / "stsbenchmark" / "sts-test.csv"), show_progress=False)
     assert result["n"] == 1379
     assert result["spearman"] == pytest.approx(82.03, abs=0.01)
+
+
+def test_best_threshold_by_hand():
+    from minisbert.evaluation import best_threshold
+    out = best_threshold([0.9, 0.8, 0.7, 0.1], [1, 0, 1, 0])
+    assert out["accuracy"] == 75.0 and out["accuracy_threshold"] == 0.9
+    assert out["f1"] == pytest.approx(80.0) and out["f1_threshold"] == 0.7  # tp 2, fp 1, fn 0
+    assert best_threshold([0.5, 0.5], [1, 0])["accuracy"] == 50.0  # a threshold cannot split a tie
+
+
+def test_retrieval_metrics_by_hand():
+    from minisbert.evaluation import retrieval_metrics
+    import math
+    out = retrieval_metrics([[3, 1, 2], [7, 8, 9]], [{1}, {9, 8}])
+    assert out["mrr@10"] == pytest.approx(100 * (1 / 2 + 1 / 2) / 2)
+    assert out["recall@1"] == 0.0 and out["recall@5"] == 100.0
+    ndcg_q1 = (1 / math.log2(3)) / 1
+    ndcg_q2 = (1 / math.log2(3) + 1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    assert out["ndcg@10"] == pytest.approx(100 * (ndcg_q1 + ndcg_q2) / 2)
+
+
+def test_evaluators_on_the_bundled_model():
+    from minisbert import SentenceBert
+    from minisbert.data import Example, Pair
+    from minisbert.evaluation import BinaryClassificationEvaluator, RetrievalEvaluator, TripletEvaluator
+    model = SentenceBert.from_pretrained(device="cpu")
+    triplets = [Example(("A man plays guitar.", "Someone plays a guitar.", "A cat sleeps.")),
+                Example(("It is raining.", "Rain is falling.", "The sun is shining."))]
+    assert TripletEvaluator(triplets)(model)["accuracy"] == 100.0
+    pairs = [Pair("How do I reset my password?", "I forgot my password.", 1),
+             Pair("How do I reset my password?", "Where is my parcel?", 0)]
+    assert BinaryClassificationEvaluator(pairs)(model)["accuracy"] == 100.0
+    retrieval = RetrievalEvaluator(["forgot password", "late delivery"],
+                                   ["Reset your password here.", "Track your parcel.", "Guitar lessons."],
+                                   [{0}, {1}])(model)
+    assert retrieval["mrr@10"] == 100.0 and retrieval["ndcg@10"] == 100.0

@@ -1,0 +1,214 @@
+"""Fine-tuning results on real data, minisbert beside sentence-transformers.
+
+Experiments (each reads ../shared/data, skips with a message where it is absent,
+never trains on a test split, and writes benchmarks/results/EXPERIMENT.json):
+
+  sts         the SBERT paper's STS recipe on all-MiniLM-L6-v2: CosineSimilarityLoss,
+              batch 16, 4 epochs, lr 2e-5, 10 % warm-up, trained on sts-train, evaluated on
+              sts-dev and sts-test after every epoch; the same recipe with
+              sentence-transformers in the same run; steps per second of both.
+  objectives  the same data and schedule with CoSENT and MultipleNegativesRankingLoss
+              (pairs scored >= 4 as positives); chosen on sts-dev.
+  nli         SoftmaxLoss on snli/dev.txt (1 epoch); classifier accuracy on snli/test.txt
+              and what it does to STS-B test.
+  chinese     stsb-zh: the model as it is; cosine fine-tuning (2 epochs); vocabulary
+              extension + fine-tuning; multilingual distillation from the English
+              teacher + extension + fine-tuning.
+
+    python benchmarks/train_results.py sts [objectives nli chinese]
+"""
+
+import argparse
+import json
+import time
+
+import torch
+from common import REPO, SHARED_DATA, machine, print_table
+
+from minisbert import SentenceBert, resolve_model
+from minisbert.data import Example, pairs_to_examples, read_nli, read_pairs
+from minisbert.evaluation import STSEvaluator
+from minisbert.losses import CoSENTLoss, CosineSimilarityLoss, MSELoss, MultipleNegativesRankingLoss, SoftmaxLoss
+from minisbert.training import fit
+
+RESULTS = REPO / "benchmarks" / "results"
+STS, ZH, SNLI = SHARED_DATA / "stsbenchmark", SHARED_DATA / "stsb-zh", SHARED_DATA / "snli"
+QUICK = None  # --quick: this many training pairs and a tenth as many evaluation pairs, for a smoke test
+
+
+def pairs(path, reader=read_pairs, evaluation=False):
+    rows = reader(path)
+    return rows if QUICK is None else rows[:QUICK // 10 if evaluation else QUICK]
+
+
+RECIPE = dict(batch_size=16, lr=2e-5, warmup_ratio=0.1, weight_decay=0.01, max_grad_norm=1.0, seed=0)
+
+
+def fresh():
+    return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
+
+
+def run_minisbert(name, model, examples, loss, epochs, evaluators, **kw):
+    """fit() with every evaluator run after each epoch; returns per-epoch scores and steps/s."""
+    class Each:
+        primary = "dev"
+
+        def __call__(self, m):
+            return {k: ev(m)["spearman"] for k, ev in evaluators.items()}
+    start = time.perf_counter()
+    history = fit(model, examples, loss, epochs=epochs, evaluator=Each(), output_dir=RESULTS / "runs" / name,
+                  resume=False, **{**RECIPE, **kw})
+    seconds = time.perf_counter() - start  # per-epoch evaluation included, as for sentence-transformers
+    epochs_rows = [h for h in history if "dev" in h]
+    return {"epochs": [{k: round(v, 2) for k, v in h.items() if k != "step"} for h in epochs_rows],
+            "steps": epochs_rows[-1]["step"], "seconds": round(seconds, 1)}
+
+
+def st_recipe(train_pairs, dev, test, epochs):
+    """The same recipe with sentence-transformers' own trainer."""
+    from datasets import Dataset
+    from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
+                                       SentenceTransformerTrainingArguments, losses)
+    from sentence_transformers.evaluation import EmbeddingSimilarityEvaluator, SequentialEvaluator
+    model = SentenceTransformer(str(resolve_model()), device="cpu")
+    data = Dataset.from_dict({"sentence1": [p.sentence1 for p in train_pairs],
+                              "sentence2": [p.sentence2 for p in train_pairs],
+                              "score": [p.score / 5 for p in train_pairs]})
+
+    def ev(pairs, name):
+        return EmbeddingSimilarityEvaluator([p.sentence1 for p in pairs], [p.sentence2 for p in pairs],
+                                            [p.score / 5 for p in pairs], name=name)
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(RESULTS / "runs" / "st"), num_train_epochs=epochs, per_device_train_batch_size=16,
+        learning_rate=2e-5, warmup_ratio=0.1, weight_decay=0.01, max_grad_norm=1.0, seed=0,
+        eval_strategy="epoch", save_strategy="no", report_to="none", logging_steps=50, disable_tqdm=True)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
+                                         loss=losses.CosineSimilarityLoss(model),
+                                         evaluator=SequentialEvaluator([ev(dev, "dev"), ev(test, "test")]))
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    rows = [h for h in trainer.state.log_history if "eval_dev_spearman_cosine" in h]
+    return {"epochs": [{"epoch": round(h["epoch"], 2), "dev": round(100 * h["eval_dev_spearman_cosine"], 2),
+                        "test": round(100 * h["eval_test_spearman_cosine"], 2)} for h in rows],
+            "steps": trainer.state.global_step, "seconds": round(seconds, 1)}
+
+
+def sts_data():
+    return pairs(STS / "sts-train.csv"), pairs(STS / "sts-dev.csv", evaluation=True), \
+        pairs(STS / "sts-test.csv", evaluation=True)
+
+
+def exp_sts(epochs=4):
+    train, dev, test = sts_data()
+    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    ours = run_minisbert("sts-cosine", fresh(), pairs_to_examples(train, 5.0), CosineSimilarityLoss(), epochs,
+                         evaluators)
+    theirs = st_recipe(train, dev, test, epochs)
+    rows = []
+    for name, r in (("minisbert", ours), ("sentence-transformers", theirs)):
+        rows.append([name] + [f"{e['test']:.2f}" for e in r["epochs"]] + [f"{r['steps'] / r['seconds']:.2f}"])
+    print_table("STS-B test Spearman after each epoch (cosine recipe); steps/s include per-epoch evaluation",
+                ["library"] + [f"epoch {i + 1}" for i in range(epochs)] + ["steps/s"], rows)
+    return {"minisbert": ours, "sentence-transformers": theirs}
+
+
+def exp_objectives(epochs=4):
+    train, dev, test = sts_data()
+    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    positives = [Example((p.sentence1, p.sentence2)) for p in train if p.score >= 4]
+    out = {"cosent": run_minisbert("sts-cosent", fresh(), pairs_to_examples(train), CoSENTLoss(), epochs, evaluators),
+           "mnrl": run_minisbert("sts-mnrl", fresh(), positives, MultipleNegativesRankingLoss(), epochs, evaluators)}
+    rows = [[k, len(positives) if k == "mnrl" else len(train)] + [f"{e['dev']:.2f} / {e['test']:.2f}" for e in r["epochs"]]
+            for k, r in out.items()]
+    print_table("dev / test Spearman after each epoch", ["objective", "pairs"] +
+                [f"epoch {i + 1}" for i in range(epochs)], rows)
+    return out
+
+
+def exp_nli():
+    train, test = pairs(SNLI / "dev.txt", read_nli), pairs(SNLI / "test.txt", read_nli, evaluation=True)
+    model = fresh()
+    loss = SoftmaxLoss(model.dimension, 3)
+    sts_test = STSEvaluator(pairs(STS / "sts-test.csv", evaluation=True))
+    before = sts_test(model)["spearman"]
+    fit(model, [Example((p.sentence1, p.sentence2), int(p.score)) for p in train], loss, epochs=1,
+        output_dir=RESULTS / "runs" / "nli", resume=False, **RECIPE)
+    correct = 0
+    with torch.inference_mode():
+        for i in range(0, len(test), 64):
+            chunk = test[i:i + 64]
+            u = model.encode([p.sentence1 for p in chunk], convert_to="torch")
+            v = model.encode([p.sentence2 for p in chunk], convert_to="torch")
+            pred = loss.logits(u, v).argmax(1)
+            correct += (pred == torch.tensor([int(p.score) for p in chunk])).sum().item()
+    result = {"snli_test_accuracy": round(100 * correct / len(test), 2), "sts_test_before": round(before, 2),
+              "sts_test_after": round(sts_test(model)["spearman"], 2), "train_pairs": len(train)}
+    print_table("SoftmaxLoss on SNLI dev (1 epoch)", list(result), [list(result.values())])
+    return result
+
+
+def unk_share(model, sentences):
+    tokens = [t for s in sentences for t in model.tokenizer.tokenize(s)]
+    return round(100 * sum(t == model.tokenizer.unk_token for t in tokens) / len(tokens), 1)
+
+
+def exp_chinese(epochs=2, new_token_lr=1e-3):
+    train = pairs(ZH / "stsb-zh-train.csv")
+    dev, test = (pairs(ZH / f"stsb-zh-{s}.csv", evaluation=True) for s in ("dev", "test"))
+    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    test_sentences = [s for p in test for s in (p.sentence1, p.sentence2)]
+    train_sentences = [s for p in train for s in (p.sentence1, p.sentence2)]
+    out = {}
+    model = fresh()
+    out["as is"] = {"test": round(evaluators["test"](model)["spearman"], 2), "unk %": unk_share(model, test_sentences)}
+    out["fine-tuned"] = run_minisbert("zh-cosine", fresh(), pairs_to_examples(train, 5.0), CosineSimilarityLoss(),
+                                      epochs, evaluators)
+    model = fresh()
+    added = model.extend_vocabulary(texts=train_sentences)
+    share = unk_share(model, test_sentences)
+    out["extended + fine-tuned"] = run_minisbert("zh-extend", model, pairs_to_examples(train, 5.0),
+                                                 CosineSimilarityLoss(), epochs, evaluators, new_token_lr=new_token_lr)
+    out["extended + fine-tuned"].update({"added": len(added), "unk %": share})
+    # Distillation: the student's embedding of each Chinese (and English) train sentence should
+    # equal the English teacher's embedding of the English original (rows are parallel).
+    en = pairs(STS / "sts-train.csv")
+    teacher = fresh()
+    english = list(dict.fromkeys(s for p in en for s in (p.sentence1, p.sentence2)))
+    target = dict(zip(english, teacher.encode(english)))
+    parallel = dict.fromkeys((zh, e) for pz, pe in zip(train, en)
+                             for zh, e in ((pz.sentence1, pe.sentence1), (pz.sentence2, pe.sentence2)))
+    examples = [Example((zh,), target[e]) for zh, e in parallel] + [Example((e,), target[e]) for e in english]
+    student = fresh()
+    student.extend_vocabulary(texts=train_sentences)
+    out["distilled"] = run_minisbert("zh-distil", student, examples, MSELoss(), epochs, evaluators,
+                                     new_token_lr=new_token_lr, batch_size=32)
+    out["distilled + fine-tuned"] = run_minisbert("zh-distil-ft", student, pairs_to_examples(train, 5.0),
+                                                  CosineSimilarityLoss(), epochs, evaluators, new_token_lr=new_token_lr)
+    rows = [[k, v.get("unk %", ""), v["test"] if "test" in v else v["epochs"][-1]["test"]] for k, v in out.items()]
+    print_table("stsb-zh test Spearman", ["model", "[UNK] % of test tokens", "test"], rows)
+    return out
+
+
+EXPERIMENTS = {"sts": exp_sts, "objectives": exp_objectives, "nli": exp_nli, "chinese": exp_chinese}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("experiments", nargs="+", choices=list(EXPERIMENTS))
+    ap.add_argument("--quick", type=int, metavar="N", help="smoke test: N training pairs only")
+    args = ap.parse_args()
+    global QUICK
+    QUICK = args.quick
+    if not STS.is_dir():
+        print(f"skipped: {SHARED_DATA} is absent (the shared benchmark data is not on this machine)")
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in args.experiments:
+        result = EXPERIMENTS[name]()
+        if QUICK is None:
+            (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine(), "result": result}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

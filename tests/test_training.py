@@ -1,0 +1,106 @@
+"""The training loop: it learns, it is deterministic, and an interrupted run resumes exactly."""
+
+import json
+
+import pytest
+import torch
+
+from conftest import FIXTURES
+from minisbert import SentenceBert
+from minisbert.data import Example, pairs_to_examples, read_pairs
+from minisbert.evaluation import STSEvaluator
+from minisbert.losses import CosineSimilarityLoss, MultipleNegativesRankingLoss
+from minisbert.training import TrainingError, fit, linear_schedule
+
+PAIRS = read_pairs(FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv")
+EXAMPLES = pairs_to_examples(PAIRS, max_score=5.0)
+
+
+def tiny():
+    """The tiny random BERT saved by sentence-transformers: fast enough to train in a test."""
+    return SentenceBert.from_pretrained(FIXTURES / "tiny_sbert", device="cpu")
+
+
+def train(out, **kw):
+    model = tiny()
+    args = dict(epochs=3, batch_size=8, lr=1e-3, output_dir=out, show_progress=False)
+    args.update(kw)
+    return model, fit(model, EXAMPLES, CosineSimilarityLoss(), **args)
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_a_short_run_improves_the_metric(tmp_path):
+    evaluator = STSEvaluator(PAIRS)
+    before = evaluator(tiny())["spearman"]
+    model, history = train(tmp_path, evaluator=evaluator)
+    after = evaluator(model)["spearman"]
+    assert after > before + 20, (before, after)  # the random model starts near 0
+    saved = SentenceBert.from_pretrained(tmp_path / "model", device="cpu")
+    assert evaluator(saved)["spearman"] == pytest.approx(max(h["spearman"] for h in history if "spearman" in h))
+    for name in ("history.json", "history.csv", "training.png", "checkpoint/state.pt"):
+        assert (tmp_path / name).is_file()
+    rows = json.loads((tmp_path / "history.json").read_text())
+    assert rows[-1]["step"] == 3 * 8 and any("loss" in r for r in rows)
+
+
+def test_same_seed_same_weights_on_cpu(tmp_path):
+    a, _ = train(tmp_path / "a", seed=3)
+    b, _ = train(tmp_path / "b", seed=3)
+    c, _ = train(tmp_path / "c", seed=4)
+    wa, wb, wc = weights(a), weights(b), weights(c)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+@pytest.mark.parametrize("stop", [5, 8, 13])  # mid-epoch, at an epoch's end, in the last epoch
+def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path, stop):
+    full, _ = train(tmp_path / "full", checkpoint_steps=1)
+    train(tmp_path / "cut", checkpoint_steps=1, stop_after_steps=stop)  # the "crash"
+    resumed, history = train(tmp_path / "cut", checkpoint_steps=1)  # a fresh process picks it up
+    wf, wr = weights(full), weights(resumed)
+    assert all(torch.equal(wf[k], wr[k]) for k in wf), f"weights differ after resuming at step {stop}"
+    assert history[-1]["step"] == 24
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_checkpoint(tmp_path):
+    class Exploding(CosineSimilarityLoss):
+        calls = 0
+
+        def forward(self, embeddings, labels):
+            Exploding.calls += 1
+            value = super().forward(embeddings, labels)
+            return value * float("nan") if Exploding.calls > 8 else value
+
+    with pytest.raises(TrainingError, match="loss became nan at step 9.*last good checkpoint"):
+        fit(tiny(), EXAMPLES, Exploding(), epochs=2, batch_size=8, output_dir=tmp_path, show_progress=False)
+    assert torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=False)["step"] == 8
+
+
+def test_bad_examples_are_named_before_training(tmp_path):
+    with pytest.raises(TrainingError, match=r"train_data\[1\] has 3 texts, the first example has 2"):
+        fit(tiny(), [Example(("a", "b")), Example(("a", "b", "c"))], MultipleNegativesRankingLoss(),
+            output_dir=tmp_path)
+    with pytest.raises(TrainingError, match=r"train_data\[0\] must be an Example"):
+        fit(tiny(), [("a", "b")], MultipleNegativesRankingLoss(), output_dir=tmp_path)
+
+
+def test_warmup_then_linear_decay():
+    f = linear_schedule(warmup=4, total=14)
+    assert [round(f(s), 3) for s in (0, 3, 4, 9, 14)] == [0.2, 0.8, 1.0, 0.5, 0.0]
+
+
+def test_vocabulary_extension_trains_and_saves(tmp_path):
+    model = tiny()
+    added = model.extend_vocabulary(texts=["中文句子"])
+    assert added == ["中", "文", "句", "子"] and len(model.tokenizer) == 99 + 4
+    before = model.bert.embeddings.extra_word_embeddings.detach().clone()
+    fit(model, [Example(("中文", "句子"), 1.0)] * 8, CosineSimilarityLoss(), epochs=1, batch_size=4,
+        lr=1e-4, new_token_lr=1e-2, warmup_ratio=0.0, output_dir=tmp_path, show_progress=False)
+    moved = (model.bert.embeddings.extra_word_embeddings - before).norm()
+    assert moved > 1e-3  # the new rows learned at their own rate
+    again = SentenceBert.from_pretrained(tmp_path / "model", device="cpu")
+    assert again.tokenizer.tokenize("中文") == ["中", "文"]
+    torch.testing.assert_close(again.encode("中文", convert_to="torch"), model.encode("中文", convert_to="torch"))
