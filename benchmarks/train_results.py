@@ -13,7 +13,9 @@ never trains on a test split, and writes benchmarks/results/EXPERIMENT.json):
               and what it does to STS-B test.
   chinese     stsb-zh: the model as it is; cosine fine-tuning (2 epochs); vocabulary
               extension + fine-tuning; multilingual distillation from the English
-              teacher + extension + fine-tuning.
+              teacher (1 epoch) + extension + fine-tuning.
+  speed       training steps per second, minisbert and sentence-transformers taking turns on
+              the same batches (cosine recipe, no evaluation), 2 rounds of 100 steps each.
 
     python benchmarks/train_results.py sts [objectives nli chinese]
 """
@@ -181,7 +183,7 @@ def exp_chinese(epochs=2, new_token_lr=1e-3):
     examples = [Example((zh,), target[e]) for zh, e in parallel] + [Example((e,), target[e]) for e in english]
     student = fresh()
     student.extend_vocabulary(texts=train_sentences)
-    out["distilled"] = run_minisbert("zh-distil", student, examples, MSELoss(), epochs, evaluators,
+    out["distilled"] = run_minisbert("zh-distil", student, examples, MSELoss(), 1, evaluators,
                                      new_token_lr=new_token_lr, batch_size=32)
     out["distilled + fine-tuned"] = run_minisbert("zh-distil-ft", student, pairs_to_examples(train, 5.0),
                                                   CosineSimilarityLoss(), epochs, evaluators, new_token_lr=new_token_lr)
@@ -190,7 +192,38 @@ def exp_chinese(epochs=2, new_token_lr=1e-3):
     return out
 
 
-EXPERIMENTS = {"sts": exp_sts, "objectives": exp_objectives, "nli": exp_nli, "chinese": exp_chinese}
+def exp_speed(steps=100, rounds=2):
+    from datasets import Dataset
+    from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
+                                       SentenceTransformerTrainingArguments, losses)
+    train = pairs(STS / "sts-train.csv")
+    data = Dataset.from_dict({"sentence1": [p.sentence1 for p in train], "sentence2": [p.sentence2 for p in train],
+                              "score": [p.score / 5 for p in train]})
+    times = {"minisbert": [], "sentence-transformers": []}
+    for r in range(rounds):
+        model = fresh()
+        start = time.perf_counter()
+        fit(model, pairs_to_examples(train, 5.0), CosineSimilarityLoss(), epochs=4, stop_after_steps=steps,
+            output_dir=RESULTS / "runs" / f"speed-{r}", resume=False, show_progress=False, **RECIPE)
+        times["minisbert"].append(time.perf_counter() - start)
+        model = SentenceTransformer(str(resolve_model()), device="cpu")
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(RESULTS / "runs" / "st-speed"), max_steps=steps, per_device_train_batch_size=16,
+            learning_rate=2e-5, seed=r, save_strategy="no", report_to="none", disable_tqdm=True)
+        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
+                                             loss=losses.CosineSimilarityLoss(model))
+        start = time.perf_counter()
+        trainer.train()
+        times["sentence-transformers"].append(time.perf_counter() - start)
+    result = {k: round(steps / min(v), 3) for k, v in times.items()}
+    result["ratio"] = round(result["minisbert"] / result["sentence-transformers"], 2)
+    print_table(f"Training steps/s (batch 16, STS-B train, best of {rounds} rounds of {steps} steps, "
+                "model loading excluded)",
+                list(result), [list(result.values())])
+    return result
+
+
+EXPERIMENTS = {"speed": exp_speed, "sts": exp_sts, "objectives": exp_objectives, "nli": exp_nli, "chinese": exp_chinese}
 
 
 def main():

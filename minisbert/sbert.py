@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .base_tokenizer import check_text
 from .bert import BertModel
 from .errors import ConfigError
 from .hub import DEFAULT_MODEL, resolve_model
@@ -41,6 +42,7 @@ def check_sentences(sentences) -> list[str]:
         if not isinstance(s, str):
             hint = " (decode bytes first)" if isinstance(s, (bytes, bytearray)) else ""
             raise TypeError(f"sentences[{i}] is {type(s).__name__}, not str{hint}")
+        check_text(s, f"sentences[{i}]")  # invalid Unicode, named by its index
     return sentences
 
 

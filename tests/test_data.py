@@ -43,3 +43,30 @@ def test_malformed_rows_are_named(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_pairs(tmp_path / "nope.csv")
+
+
+def test_triplets_in_csv_and_jsonl(tmp_path):
+    from minisbert.data import Example, read_triplets
+    csv_file = tmp_path / "t.csv"
+    csv_file.write_text("anchor,positive,negative\nq,right answer,wrong answer\n")
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text('{"anchor": "q", "positive": "right answer", "negative": "wrong answer"}\n')
+    expected = [Example(("q", "right answer", "wrong answer"))]
+    assert read_triplets(csv_file) == expected and read_triplets(jsonl) == expected
+    csv_file.write_text("anchor,positive\nq,a\n")
+    with pytest.raises(DataError, match="must name negative"):
+        read_triplets(csv_file)
+
+
+def test_nli_by_name_by_number_and_snli_format(tmp_path):
+    from minisbert.data import read_nli
+    named = tmp_path / "nli.csv"
+    named.write_text("premise,hypothesis,label\nA dog runs.,An animal moves.,entailment\n"
+                     "A dog runs.,A cat sleeps.,Contradiction\nA dog runs.,The dog is happy.,1\n")
+    assert [p.score for p in read_nli(named)] == [0, 2, 1]
+    snli = tmp_path / "dev.txt"
+    snli.write_text("two women are embracing\tthe sisters are hugging\t1\na man sleeps\ta man is awake\t2\n")
+    assert [(p.sentence1, p.score) for p in read_nli(snli)] == [("two women are embracing", 1), ("a man sleeps", 2)]
+    snli.write_text("a\tb\tmaybe\n")
+    with pytest.raises(DataError, match="dev.txt, line 1: label 'maybe' is not one of entailment"):
+        read_nli(snli)

@@ -92,6 +92,8 @@ def test_bad_input_names_the_item(model):
         model.encode(["a", "b", None])
     with pytest.raises(TypeError, match="not int"):
         model.encode(5)
+    with pytest.raises(ValueError, match=r"sentences\[1\] holds a lone surrogate '\\ud800' at position 2"):
+        model.encode(["fine", "ab\ud800"])
     with pytest.raises(ValueError, match="convert_to='list'"):
         model.encode("a", convert_to="list")
 
