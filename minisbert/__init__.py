@@ -10,3 +10,8 @@ from .similarity import community_detection, cos_sim, dot_score, paraphrase_mini
 from .tokenizer import WordPieceTokenizer
 
 __version__ = "0.1.0"
+
+__all__ = ["BertConfig", "BertModel", "CheckpointError", "ConfigError", "DEFAULT_MODEL", "MinisbertError",
+           "ModelNotFoundError", "SentenceBert", "SentencePieceTokenizer", "WordPieceTokenizer",
+           "community_detection", "cos_sim", "dot_score", "paraphrase_mining", "pick_device", "resolve_model",
+           "semantic_search"]

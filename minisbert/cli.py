@@ -107,7 +107,8 @@ def _training_examples(args, model):
         except ValueError:
             pairs = [p for p in read_pairs(args.train) if p.score >= args.positive_score]
             if not pairs:
-                raise ValueError(f"{args.train} has no pair scored >= --positive-score {args.positive_score}")
+                raise ValueError(f"{args.train} has no pair scored >= --positive-score "
+                                 f"{args.positive_score}") from None
             return [Example((p.sentence1, p.sentence2)) for p in pairs], losses.MultipleNegativesRankingLoss()
     pairs = read_pairs(args.train)
     if args.loss == "cosine":

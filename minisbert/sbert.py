@@ -16,7 +16,6 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
