@@ -43,22 +43,17 @@ def evaluate_sts(model, pairs, batch_size: int = 32, show_progress: bool | None 
     """Pearson and Spearman (x 100) of cosine similarity against the gold scores."""
     if not pairs:
         raise ValueError("no pairs to evaluate")
-    first = [p.sentence1 for p in pairs]
-    second = [p.sentence2 for p in pairs]
-    # Encode each distinct sentence once.
-    unique = list(dict.fromkeys(first + second))
-    emb = model.encode(unique, batch_size=batch_size, convert_to="torch", show_progress=show_progress)
-    index = {s: i for i, s in enumerate(unique)}
-    a = emb[[index[s] for s in first]]
-    b = emb[[index[s] for s in second]]
-    cosine = torch.nn.functional.cosine_similarity(a, b).numpy()
+    cosine = _pair_cosines(model, [p.sentence1 for p in pairs], [p.sentence2 for p in pairs], batch_size,
+                           show_progress)
     gold = [p.score for p in pairs]
     return {"pearson": 100 * pearson(cosine, gold), "spearman": 100 * spearman(cosine, gold), "n": len(pairs)}
 
 
-def _pair_cosines(model, a: list[str], b: list[str], batch_size: int) -> np.ndarray:
+def _pair_cosines(model, a: list[str], b: list[str], batch_size: int,
+                  show_progress: bool | None = False) -> np.ndarray:
+    """cos(a_i, b_i) for each i, encoding each distinct sentence once."""
     unique = list(dict.fromkeys(a + b))
-    emb = model.encode(unique, batch_size=batch_size, convert_to="torch", show_progress=False)
+    emb = model.encode(unique, batch_size=batch_size, convert_to="torch", show_progress=show_progress)
     index = {s: i for i, s in enumerate(unique)}
     return torch.nn.functional.cosine_similarity(emb[[index[s] for s in a]], emb[[index[s] for s in b]]).numpy()
 

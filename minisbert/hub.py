@@ -17,10 +17,11 @@ every place that was searched and how to get a model.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
-from .errors import ModelNotFoundError
+from .errors import ConfigError, ModelNotFoundError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -123,3 +124,13 @@ def resolve_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Path:
         "sentence-transformers layout (config.json, model.safetensors, vocab.txt); "
         "or put such a folder under checkpoints/."
     )
+
+
+def read_json(path: Path, default=None):
+    """A JSON file of a model folder, `default` when it is absent, a ConfigError when it is broken."""
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path} is not valid JSON ({e}); repair or delete it") from None

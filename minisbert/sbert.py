@@ -11,7 +11,6 @@ either library load in the other.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -23,7 +22,7 @@ from tqdm.auto import tqdm
 from .base_tokenizer import check_text
 from .bert import BertModel
 from .errors import ConfigError
-from .hub import DEFAULT_MODEL, resolve_model
+from .hub import DEFAULT_MODEL, read_json, resolve_model
 from .pooling import Pooling, l2_normalize
 from .sentencepiece_tokenizer import SentencePieceTokenizer
 from .similarity import cos_sim
@@ -43,15 +42,6 @@ def check_sentences(sentences) -> list[str]:
             raise TypeError(f"sentences[{i}] is {type(s).__name__}, not str{hint}")
         check_text(s, f"sentences[{i}]")  # invalid Unicode, named by its index
     return sentences
-
-
-def _read_json(path: Path, default=None):
-    if not path.is_file():
-        return default
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path} is not valid JSON ({e})") from None
 
 
 class SentenceBert(nn.Module):
@@ -80,7 +70,7 @@ class SentenceBert(nn.Module):
     def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device: str | torch.device | None = None,
                         fused_attention: bool = False) -> "SentenceBert":
         folder = resolve_model(name_or_path)
-        modules = _read_json(folder / "modules.json",
+        modules = read_json(folder / "modules.json",
                              [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])
         kinds = {}
         for m in modules:
@@ -100,8 +90,8 @@ class SentenceBert(nn.Module):
         H = bert.config.hidden_size
         pool_cfg = kinds.get("Pooling", folder / "1_Pooling") / "config.json"
         pooling = Pooling.from_config(pool_cfg, H) if pool_cfg.is_file() else Pooling(H, "mean")
-        st_cfg = _read_json(encoder_dir / "sentence_bert_config.json", {})
-        tok_cfg = _read_json(encoder_dir / "tokenizer_config.json", {})
+        st_cfg = read_json(encoder_dir / "sentence_bert_config.json", {})
+        tok_cfg = read_json(encoder_dir / "tokenizer_config.json", {})
         max_len = st_cfg.get("max_seq_length") or tok_cfg.get("model_max_length")
         limit = bert.config.max_position_embeddings
         if not isinstance(max_len, int) or max_len > limit:

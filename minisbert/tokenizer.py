@@ -38,7 +38,7 @@ from pathlib import Path
 
 from . import unicode_tables as ut
 from .base_tokenizer import Tokenizer
-from .hub import resolve_model
+from .hub import read_json, resolve_model
 
 # CJK Unified Ideographs blocks, as the fast tokenizer writes them (see module
 # docstring for the Extension E start at U+2B920).
@@ -133,7 +133,7 @@ class WordPieceTokenizer(Tokenizer):
     def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2") -> "WordPieceTokenizer":
         """Load a model folder's vocab.txt and tokenizer_config.json, or else its tokenizer.json."""
         folder = resolve_model(name_or_path)
-        config = _read_json(folder / "tokenizer_config.json")
+        config = read_json(folder / "tokenizer_config.json", {})
         keep = {k: config[k] for k in ("do_lower_case", "strip_accents", "tokenize_chinese_chars", "unk_token",
                                        "sep_token", "pad_token", "cls_token", "mask_token")
                 if isinstance(config.get(k), (bool, str))}
@@ -145,7 +145,7 @@ class WordPieceTokenizer(Tokenizer):
             if tokens and tokens[-1] == "":
                 tokens.pop()  # the file's final newline
             return cls({tok: i for i, tok in enumerate(tokens)}, **keep)
-        fast = _read_json(folder / "tokenizer.json")
+        fast = read_json(folder / "tokenizer.json", {})
         if fast.get("model", {}).get("type") != "WordPiece":
             raise FileNotFoundError(f"{folder} has neither vocab.txt nor a WordPiece tokenizer.json: "
                                     "this is not a WordPiece (BERT) tokenizer")
@@ -237,11 +237,3 @@ class WordPieceTokenizer(Tokenizer):
                 out.append(" " + tok if i else tok)
         return "".join(out)
 
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}); repair or delete it") from e
