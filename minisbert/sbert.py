@@ -17,7 +17,7 @@ from typing import Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
 from .base_tokenizer import check_text
 from .bert import BertModel

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
 from .data import Example
 from .errors import MinisbertError
@@ -235,12 +235,12 @@ def write_history(history: list[dict], output_dir: Path) -> None:
 
 
 def plot_history(history: list[dict], path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure, not pyplot: no GUI backend needed, and a notebook's own backend is left alone.
+    from matplotlib.figure import Figure
     losses = [(r["step"], r["loss"]) for r in history if "loss" in r]
     metric_keys = [k for k in dict.fromkeys(k for r in history for k in r) if k not in ("step", "epoch", "loss", "lr")]
-    fig, axes = plt.subplots(1, 2 if metric_keys else 1, figsize=(11 if metric_keys else 6, 4), squeeze=False)
+    fig = Figure(figsize=(11 if metric_keys else 6, 4))
+    axes = fig.subplots(1, 2 if metric_keys else 1, squeeze=False)
     if losses:
         axes[0, 0].plot(*zip(*losses), color="tab:blue")
     axes[0, 0].set(title="training loss", xlabel="step", ylabel="loss")
@@ -252,4 +252,3 @@ def plot_history(history: list[dict], path: Path) -> None:
         axes[0, 1].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)

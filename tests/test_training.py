@@ -104,3 +104,18 @@ def test_vocabulary_extension_trains_and_saves(tmp_path):
     again = SentenceBert.from_pretrained(tmp_path / "model", device="cpu")
     assert again.tokenizer.tokenize("中文") == ["中", "文"]
     torch.testing.assert_close(again.encode("中文", convert_to="torch"), model.encode("中文", convert_to="torch"))
+
+
+def test_the_history_plot_leaves_the_callers_backend_alone(tmp_path):
+    """A notebook's inline backend must survive fit(): switching it to Agg hid every later plot."""
+    import matplotlib
+
+    from minisbert.training import plot_history
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        plot_history([{"step": 1, "loss": 0.5}, {"step": 2, "loss": 0.25, "spearman": 80.0}], tmp_path / "t.png")
+        assert matplotlib.get_backend() == "svg"
+        assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        matplotlib.use(before)
