@@ -1,0 +1,97 @@
+"""Execute the lesson notebooks headless, in order, and report each one's time.
+
+    python lessons/run_lessons.py              # re-execute all, writing the outputs into the notebooks
+    python lessons/run_lessons.py --check      # execute without writing (CI): fail on any error or failed check
+    python lessons/run_lessons.py 03 07        # only the lessons whose names start with these
+    python lessons/run_lessons.py --check --solutions   # also run the exercise solutions (solutions/*.py)
+
+A lesson fails when a cell raises, which is what a failed reference check
+(minisbert.check) does; the first failing cell's error is printed. Each lesson
+has a time limit (--timeout, default 180 s) and the run a total one (--budget).
+MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+HERE = Path(__file__).resolve().parent
+
+
+def notebooks(prefixes: list[str]) -> list[Path]:
+    found = sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
+    return [n for n in found if not prefixes or any(n.name.startswith(p) for p in prefixes)]
+
+
+def run_solution(path: Path, timeout: int) -> float:
+    start = time.perf_counter()
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, str(path)], cwd=HERE, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if done.returncode:
+        raise RuntimeError(f"{path.name} failed:\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def run(path: Path, timeout: int, write: bool) -> float:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    if write:
+        nbformat.write(nb, path)
+    return seconds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("lessons", nargs="*", help="name prefixes, e.g. 03 (default: all)")
+    ap.add_argument("--check", action="store_true", help="do not write the outputs back")
+    ap.add_argument("--solutions", action="store_true", help="also run solutions/*.py")
+    ap.add_argument("--timeout", type=int, default=180, help="seconds per lesson (default 180)")
+    ap.add_argument("--budget", type=int, default=1200, help="seconds for all lessons together (default 1200)")
+    args = ap.parse_args()
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    paths = notebooks(args.lessons)
+    if not paths:
+        print(f"no lesson matches {args.lessons}", file=sys.stderr)
+        return 2
+    total, failed = 0.0, []
+    for path in paths:
+        try:
+            seconds = run(path, args.timeout, write=not args.check)
+            if seconds > args.timeout:
+                raise CellTimeoutError(f"{path.name} took {seconds:.0f} s, over its limit of {args.timeout} s")
+            print(f"ok    {path.name:<40} {seconds:6.1f} s", flush=True)
+        except (CellExecutionError, CellTimeoutError) as e:
+            seconds = 0.0
+            failed.append(path.name)
+            print(f"FAIL  {path.name}\n{e}", flush=True)
+        total += seconds
+    solutions = [HERE / "solutions" / (p.stem + ".py") for p in paths] if args.solutions else []
+    for path in solutions:
+        try:
+            seconds = run_solution(path, args.timeout)
+            print(f"ok    solutions/{path.name:<30} {seconds:6.1f} s", flush=True)
+            total += seconds
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            failed.append(path.name)
+            print(f"FAIL  solutions/{path.name}\n{e}", flush=True)
+    paths = paths + solutions
+    print(f"{len(paths) - len(failed)} of {len(paths)} passed in {total:.0f} s")
+    if total > args.budget:
+        print(f"over the time budget of {args.budget} s", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
