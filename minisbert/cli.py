@@ -27,6 +27,17 @@ def _read_lines(path: str) -> list[str]:
     return lines
 
 
+def _stream_lines(path: str):
+    """The non-empty lines of a UTF-8 file, stripped, read lazily."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"input file {p} does not exist")
+    with p.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield line.strip()
+
+
 def _tokenize(args) -> int:
     from .tokenizer import WordPieceTokenizer
     tok = WordPieceTokenizer.from_pretrained(args.model)
@@ -60,11 +71,30 @@ def _similarity(args) -> int:
 
 
 def _encode(args) -> int:
+    """Streams: the file is read twice, line by line, and the array is written in place, so memory
+    stays bounded by a chunk of sentences however long the file is."""
+    import os
+
     import numpy as np
-    sentences = _read_lines(args.input)
-    emb = _load(args).encode(sentences, batch_size=args.batch_size, show_progress=True)
-    np.save(args.output, emb)
-    print(f"wrote {args.output}: {emb.shape[0]} embeddings of size {emb.shape[1]} (float32)")
+    from numpy.lib.format import open_memmap
+    from tqdm import tqdm
+    n = sum(1 for _ in _stream_lines(args.input))
+    if not n:
+        raise ValueError(f"{args.input} holds no sentences (one sentence a line is expected)")
+    model = _load(args)
+    output = Path(args.output)
+    partial = output.with_name(output.name + ".partial")  # renamed when complete: no half-written array
+    out = open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, model.dimension))
+    done = 0
+    with tqdm(total=n, desc="Encoding", unit=" sentences", disable=n < 1000) as bar:
+        for chunk in model.encode_iter(_stream_lines(args.input), batch_size=args.batch_size):
+            out[done:done + len(chunk)] = chunk
+            done += len(chunk)
+            bar.update(len(chunk))
+    out.flush()
+    del out
+    os.replace(partial, output)
+    print(f"wrote {output}: {n} embeddings of size {model.dimension} (float32)")
     return 0
 
 

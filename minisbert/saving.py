@@ -54,6 +54,7 @@ def save_sentence_bert(model, path: Path) -> Path:
                               "folder so nothing of yours is overwritten")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.saving-{os.getpid()}"
+    old = path.parent / f".{path.name}.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
@@ -71,12 +72,13 @@ def save_sentence_bert(model, path: Path) -> Path:
         _write_json(tmp / "config_sentence_transformers.json",
                     {"__version__": {"minisbert": __version__}, "model_type": "SentenceTransformer",
                      "prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine"})
-        old = path.parent / f".{path.name}.old-{os.getpid()}"
         if path.exists():
             path.rename(old)  # the previous model stays whole until the new one is in place
         tmp.rename(path)
         shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not path.exists():
+            old.rename(path)  # the final rename failed: put the previous model back
         raise
     return path

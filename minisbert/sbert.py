@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -21,7 +21,7 @@ from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI 
 
 from .base_tokenizer import check_text
 from .bert import BertModel
-from .errors import ConfigError
+from .errors import CheckpointError, ConfigError
 from .hub import DEFAULT_MODEL, read_json, resolve_model
 from .pooling import Pooling, l2_normalize
 from .sentencepiece_tokenizer import SentencePieceTokenizer
@@ -31,11 +31,15 @@ from .tokenizer import WordPieceTokenizer
 PROGRESS_MIN_SENTENCES = 1000  # show a progress bar by default from this many sentences on
 
 
-def check_sentences(sentences) -> list[str]:
-    """A list of str, or a TypeError naming the first bad item and its type."""
+def check_sentences_iterable(sentences):
     if isinstance(sentences, (bytes, bytearray)) or not hasattr(sentences, "__iter__"):
         raise TypeError(f"sentences must be a str or a list of str, not {type(sentences).__name__}")
-    sentences = list(sentences)
+    return sentences
+
+
+def check_sentences(sentences) -> list[str]:
+    """A list of str, or a TypeError naming the first bad item and its type."""
+    sentences = list(check_sentences_iterable(sentences))
     for i, s in enumerate(sentences):
         if not isinstance(s, str):
             hint = " (decode bytes first)" if isinstance(s, (bytes, bytearray)) else ""
@@ -87,6 +91,11 @@ class SentenceBert(nn.Module):
             tokenizer = SentencePieceTokenizer.from_pretrained(encoder_dir)
         else:
             tokenizer = WordPieceTokenizer.from_pretrained(encoder_dir)
+        rows = bert.config.vocab_size
+        if len(tokenizer) > rows:  # an id past the embedding matrix would fail deep inside torch, or worse
+            raise CheckpointError(f"the tokenizer in {encoder_dir} has {len(tokenizer)} tokens but the embedding "
+                                  f"matrix of its weights has {rows} rows: the vocabulary and the weights come "
+                                  "from different models (or an extended vocabulary was saved without its weights)")
         H = bert.config.hidden_size
         pool_cfg = kinds.get("Pooling", folder / "1_Pooling") / "config.json"
         pooling = Pooling.from_config(pool_cfg, H) if pool_cfg.is_file() else Pooling(H, "mean")
@@ -159,6 +168,26 @@ class SentenceBert(nn.Module):
         self.train(was_training)
         result = out[0] if single else out
         return result.numpy() if convert_to == "numpy" else result
+
+    def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
+                    normalize: bool | None = None) -> Iterator:
+        """Embed a stream of sentences (a generator, a file read line by line), chunk by chunk.
+
+        Yields float32 arrays (k, D), k <= chunk_size, in input order. Memory is bounded by
+        the chunk, not by the stream: a million sentences cost no more than chunk_size do.
+        """
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size={chunk_size!r}: use a positive integer")
+        if isinstance(sentences, str):
+            raise TypeError("encode_iter takes an iterable of sentences; use encode for one string")
+        chunk = []
+        for i, text in enumerate(check_sentences_iterable(sentences)):
+            chunk.append(check_text(text, f"sentences[{i}]"))
+            if len(chunk) == chunk_size:
+                yield self.encode(chunk, batch_size, normalize, show_progress=False)
+                chunk = []
+        if chunk:
+            yield self.encode(chunk, batch_size, normalize, show_progress=False)
 
     def similarity(self, a, b) -> torch.Tensor:
         """Cosine similarity matrix (n, m) of two sets of sentences or embeddings."""

@@ -63,7 +63,9 @@ def test_live_edge_cases_and_random_text(tok, fast):
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=60))
 def test_live_hypothesis_unicode(tok, fast, text):
-    assert tok.encode(text) == fast(text)["input_ids"]
+    ids = fast(text)["input_ids"]
+    assert tok.encode(text) == ids
+    assert tok.decode(tok.encode(text)) == fast.decode(ids, skip_special_tokens=True)
 
 
 def test_live_pairs(tok, fast):
