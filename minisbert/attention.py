@@ -43,6 +43,7 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     q, k, v: (B, h, L, d); mask: additive, broadcastable to (B, h, L, L).
     Returns the output (B, h, L, d) and the attention probabilities (B, h, L, L).
     """
+    # BEGIN SOLUTION attention: softmax(Q K^T / sqrt(d) + mask) V; dropout on the probabilities; return (output, probs)
     d = q.size(-1)
     scores = q @ k.transpose(-2, -1) / math.sqrt(d)  # (B, h, L, L): query i against key j
     if mask is not None:
@@ -51,6 +52,7 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     # Dropout on the probabilities, as in BERT: randomly drop whole key positions.
     weights = F.dropout(probs, p=dropout, training=training)
     return weights @ v, probs  # (B, h, L, d)
+    # END SOLUTION
 
 
 class MultiHeadAttention(nn.Module):
@@ -75,8 +77,10 @@ class MultiHeadAttention(nn.Module):
         self.fused = fused
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION multihead: (B, L, H) -> (B, h, L, d): view into heads, then move the head axis forward
         B, L, _ = x.shape
         return x.view(B, L, self.num_heads, self.head_dim).transpose(1, 2)  # (B, h, L, d)
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -89,5 +93,7 @@ class MultiHeadAttention(nn.Module):
             probs = None
         else:
             out, probs = scaled_dot_product_attention(q, k, v, mask, p, self.training)
+        # BEGIN SOLUTION multihead: merge the heads back: (B, h, L, d) -> (B, L, h*d)
         out = out.transpose(1, 2).reshape(B, L, H)  # (B, h, L, d) -> (B, L, h*d): concatenate the heads
+        # END SOLUTION
         return out, (probs if output_attentions else None)

@@ -114,12 +114,14 @@ class BertEmbeddings(nn.Module):
         return torch.cat([self.word_embeddings.weight, self.extra_word_embeddings])
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        tokens = self.word_embeddings(input_ids) if self.extra_word_embeddings is None \
+            else nn.functional.embedding(input_ids, self.token_weight())  # (B, L, H)
+        # BEGIN SOLUTION embeddings: tokens + position embeddings (0..L-1) + segment embeddings, LayerNorm, dropout
         L = input_ids.size(1)
         positions = torch.arange(L, device=input_ids.device)  # (L,), broadcast over the batch
-        tokens = self.word_embeddings(input_ids) if self.extra_word_embeddings is None \
-            else nn.functional.embedding(input_ids, self.token_weight())
         x = tokens + self.position_embeddings(positions) + self.token_type_embeddings(token_type_ids)  # (B, L, H)
         return self.dropout(self.LayerNorm(x))
+        # END SOLUTION
 
 
 class Encoder(nn.Module):

@@ -175,6 +175,31 @@ def _train(args) -> int:
     return 0
 
 
+def _grade(args) -> int:
+    from .assignments import REPO, grade, report
+    results = grade(Path(args.path) if args.path else REPO, args.only)
+    print(report(results))
+    return 0 if all(r.earned == r.points for r in results) else 1
+
+
+def _student_edition(args) -> int:
+    from .assignments import check_edition, make_student_edition
+    out = Path(args.output)
+    removed = make_student_edition(out)
+    print(f"wrote {out}: {sum(removed.values())} solution blocks removed ("
+          + ", ".join(f"{k} {v}" for k, v in removed.items()) + "); lessons/solutions/ left out")
+    if args.no_check:
+        return 0
+    print("checking the edition (a few minutes) ...", flush=True)
+    problems = check_edition(out)
+    for problem in problems:
+        print("problem:", problem)
+    if not problems:
+        print("checked: it imports, every assignment fails on its missing solution, "
+              "and the tests that need no assignment pass")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m minisbert",
@@ -240,6 +265,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extend-vocab", metavar="FILE",
                    help="add the characters of FILE (pairs or one text a line) that are [UNK] to the vocabulary")
     p.add_argument("--new-token-lr", type=float, help="learning rate of the added vocabulary rows (default: --lr)")
+    from .assignments import ASSIGNMENTS
+    p = sub.add_parser("grade", help="score the course assignments of an edition",
+                       description="Run each assignment's grading tests (tests/grading/) against the minisbert/ "
+                                   "of PATH and print a score per assignment with the first failing check, then "
+                                   "the total. Exit status 0 only with full marks.")
+    p.add_argument("path", nargs="?", metavar="PATH", help="root of the edition (default: this repository)")
+    p.add_argument("--only", nargs="+", choices=list(ASSIGNMENTS), metavar="NAME",
+                   help="grade only these assignments: " + ", ".join(ASSIGNMENTS))
+    p.set_defaults(run=_grade)
+    p = sub.add_parser("student-edition", help="write the repository with the assignments' solutions removed",
+                       description="Copy the repository to OUTPUT, replacing every '# BEGIN SOLUTION' block of "
+                                   "minisbert/ by a NotImplementedError with a hint and leaving out "
+                                   "lessons/solutions/; then check that the edition imports and fails only "
+                                   "where solutions are missing.")
+    p.add_argument("output", metavar="OUTPUT", help="a new or empty folder")
+    p.add_argument("--no-check", action="store_true", help="skip the check (it runs the grader)")
+    p.set_defaults(run=_student_edition)
     return parser
 
 

@@ -37,15 +37,19 @@ class LayerNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION encoder_layer: LayerNorm over the last axis: biased variance, eps inside the square root
         mean = x.mean(dim=-1, keepdim=True)
         var = (x - mean).pow(2).mean(dim=-1, keepdim=True)  # biased variance
         return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+        # END SOLUTION
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:
     """GELU(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))), the exact form BERT uses
     (Hendrycks and Gimpel, 2016), not the tanh approximation."""
+    # BEGIN SOLUTION encoder_layer: the exact GELU, 0.5 x (1 + erf(x / sqrt 2))
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+    # END SOLUTION
 
 
 class AddNorm(nn.Module):
@@ -58,7 +62,9 @@ class AddNorm(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION encoder_layer: LayerNorm(residual + Dropout(dense(x)))
         return self.LayerNorm(residual + self.dropout(self.dense(x)))
+        # END SOLUTION
 
 
 class Attention(nn.Module):
@@ -100,5 +106,7 @@ class EncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x: (B, L, H), mask: additive (B, 1, 1, L) -> (B, L, H) and the attention probabilities."""
+        # BEGIN SOLUTION encoder_layer: attention block, then the feed-forward block and its residual; (y, probs)
         a, probs = self.attention(x, mask, output_attentions)
         return self.output(self.intermediate(a), residual=a), probs
+        # END SOLUTION

@@ -30,8 +30,10 @@ class SoftmaxLoss(nn.Module):
         self.classifier = nn.Linear((4 if concat_product else 3) * dimension, num_labels)
 
     def logits(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION losses: the classifier on (u, v, |u - v|) (and u * v when concat_product)
         features = [u, v, (u - v).abs()] + ([u * v] if self.concat_product else [])
         return self.classifier(torch.cat(features, dim=-1))  # (B, k)
+        # END SOLUTION
 
     def forward(self, embeddings: list[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
         u, v = embeddings
@@ -42,8 +44,10 @@ class CosineSimilarityLoss(nn.Module):
     """SBERT's regression objective (STS): MSE between cos(u, v) and the gold score in [0, 1]."""
 
     def forward(self, embeddings: list[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION losses: MSE between cos(u, v) and the labels
         u, v = embeddings
         return F.mse_loss(F.cosine_similarity(u, v), labels.float())
+        # END SOLUTION
 
 
 class MultipleNegativesRankingLoss(nn.Module):
@@ -61,10 +65,12 @@ class MultipleNegativesRankingLoss(nn.Module):
         self.scale = scale  # 1 / temperature: cosines live in [-1, 1], too flat for softmax
 
     def forward(self, embeddings: list[torch.Tensor], labels: torch.Tensor | None = None) -> torch.Tensor:
+        # BEGIN SOLUTION losses: cross-entropy of scale * cos(anchor i, every candidate); the right one is column i
         anchors, candidates = embeddings[0], torch.cat(embeddings[1:])  # (B, D), (B * (columns - 1), D)
         scores = _cosine_matrix(anchors, candidates) * self.scale  # (B, B * (columns - 1))
         target = torch.arange(len(anchors), device=anchors.device)  # p_i sits in column i
         return F.cross_entropy(scores, target)
+        # END SOLUTION
 
 
 class CoSENTLoss(nn.Module):
@@ -80,6 +86,7 @@ class CoSENTLoss(nn.Module):
         self.scale = scale
 
     def forward(self, embeddings: list[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+        # BEGIN SOLUTION losses: log(1 + sum over y_i > y_j of exp(scale (cos_j - cos_i)))
         u, v = embeddings
         cos = F.cosine_similarity(u, v) * self.scale  # (B,)
         diff = cos[None, :] - cos[:, None]  # (B, B): entry (i, j) = cos_j - cos_i
@@ -87,6 +94,7 @@ class CoSENTLoss(nn.Module):
         diff = diff[should_rank_higher]
         zero = torch.zeros(1, device=cos.device, dtype=cos.dtype)  # the "1 +" inside the log
         return torch.logsumexp(torch.cat([zero, diff]), dim=0)
+        # END SOLUTION
 
 
 class TripletLoss(nn.Module):

@@ -31,8 +31,10 @@ LEGACY_KEYS = dict(zip(("pooling_mode_cls_token", "pooling_mode_max_tokens", "po
 
 def mean_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """u = sum_i m_i h_i / sum_i m_i: the average of the real tokens' vectors."""
+    # BEGIN SOLUTION pooling: the mean of the real tokens' vectors (mask out the padding)
     m = mask.unsqueeze(-1).to(tokens.dtype)  # (B, L, 1)
     return (tokens * m).sum(1) / m.sum(1).clamp(min=1e-9)  # (B, H)
+    # END SOLUTION
 
 
 def mean_sqrt_len_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -43,12 +45,16 @@ def mean_sqrt_len_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
 def max_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The largest value of each dimension over the real tokens."""
+    # BEGIN SOLUTION pooling: the maximum over the real tokens (padding must never win)
     return tokens.masked_fill(mask.unsqueeze(-1) == 0, float("-inf")).max(dim=1).values
+    # END SOLUTION
 
 
 def cls_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The vector of the first token, [CLS] (inputs are padded on the right)."""
+    # BEGIN SOLUTION pooling: the first token's vector
     return tokens[:, 0]
+    # END SOLUTION
 
 
 def weighted_mean_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -123,6 +123,33 @@ def _set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+def training_step(model, loss_fn: nn.Module, features: list[dict], labels: torch.Tensor, optimizer, scheduler,
+                  max_grad_norm: float = 1.0, autocast=contextlib.nullcontext(), scaler=None) -> torch.Tensor:
+    """One siamese update on a batch; returns the loss.
+
+    features: one tokenized batch per text column (all on the model's device).
+    A loss that is not finite raises FloatingPointError before anything is updated.
+    """
+    # BEGIN SOLUTION training_step: embed every column with the SAME model; the loss of the embeddings and labels
+    with autocast:
+        value = loss_fn([model(f) for f in features], labels)
+    # END SOLUTION
+    if not torch.isfinite(value):
+        raise FloatingPointError(f"the loss became {value.item()}")
+    # BEGIN SOLUTION training_step: backward (through the scaler if given), clip the gradient norm, step, zero grads
+    (scaler.scale(value) if scaler else value).backward()
+    if scaler:
+        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+    torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], max_grad_norm)
+    scaler.step(optimizer) if scaler else optimizer.step()
+    if scaler:
+        scaler.update()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    # END SOLUTION
+    return value.detach()
+
+
 def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batch_size: int = 16,
         lr: float = 2e-5, warmup_ratio: float = 0.1, weight_decay: float = 0.01, max_grad_norm: float = 1.0,
         evaluator=None, eval_steps: int | None = None, output_dir: str | Path | None = None, seed: int = 0,
@@ -188,20 +215,11 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
         features = [{k: v.to(device) for k, v in model.tokenize([ex.texts[c] for ex in batch]).items()}
                     for c in range(columns)]
         labels = torch.as_tensor(np.array([ex.label for ex in batch]), device=device)
-        with autocast:
-            value = loss([model(f) for f in features], labels)
-        if not torch.isfinite(value):
-            raise TrainingError(f"the loss became {value.item()} at step {step + 1}; training stopped. "
-                                f"The last good checkpoint is in {ckpt} (lower the learning rate?)")
-        (scaler.scale(value) if scaler else value).backward()
-        if scaler:
-            scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], max_grad_norm)
-        scaler.step(optimizer) if scaler else optimizer.step()
-        if scaler:
-            scaler.update()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        try:
+            value = training_step(model, loss, features, labels, optimizer, scheduler, max_grad_norm, autocast, scaler)
+        except FloatingPointError as e:
+            raise TrainingError(f"{e} at step {step + 1}; training stopped. "
+                                f"The last good checkpoint is in {ckpt} (lower the learning rate?)") from None
         step += 1
         running, count = running + value.item(), count + 1
         bar.update(1)

@@ -1,0 +1,69 @@
+"""Assignment 'encoder_layer': LayerNorm, gelu, AddNorm and EncoderLayer (minisbert/layers.py)."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
+
+from minisbert.layers import EncoderLayer, LayerNorm, gelu
+
+
+def test_layer_norm(others_by_reference):
+    others_by_reference("encoder_layer")
+    torch.manual_seed(0)
+    ln = LayerNorm(8, eps=1e-12)
+    with torch.no_grad():
+        ln.weight.normal_()
+        ln.bias.normal_()
+    x = torch.randn(2, 3, 8) * 3 + 1
+    mean = x.mean(-1, keepdim=True)
+    diagnose(ln(x).detach(), F.layer_norm(x, (8,), ln.weight, ln.bias, 1e-12).detach(), {
+        "the variance is the unbiased one (divide by H - 1): LayerNorm divides by H":
+            ((x - mean) / torch.sqrt(x.var(-1, keepdim=True) + 1e-12) * ln.weight + ln.bias).detach(),
+        "eps is added outside the square root: it belongs inside, sqrt(var + eps)":
+            ((x - mean) / (x.std(-1, unbiased=False, keepdim=True) + 1e-12) * ln.weight + ln.bias).detach(),
+        "the scale and shift (weight, bias) are missing":
+            ((x - mean) / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + 1e-12)).detach()})
+
+
+def test_gelu_is_exact(others_by_reference):
+    others_by_reference("encoder_layer")
+    x = torch.linspace(-5, 5, 201)
+    tanh = 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    diagnose(gelu(x), F.gelu(x), {"this is the tanh approximation: BERT uses the exact erf form": tanh,
+                                  "this is ReLU: GELU is x times the normal CDF of x": torch.relu(x)}, atol=1e-6)
+
+
+def test_encoder_layer_is_post_ln(others_by_reference):
+    others_by_reference("encoder_layer")
+    torch.manual_seed(2)
+    layer = EncoderLayer(16, 4, 64, eps=1e-12).eval()
+    x = torch.randn(2, 5, 16)
+    with torch.no_grad():
+        y, _ = layer(x)
+        att = layer.attention
+        ctx = att.self(x)[0]
+        ln = att.output.LayerNorm
+        a = F.layer_norm(x + att.output.dense(ctx), (16,), ln.weight, ln.bias, 1e-12)
+        h = F.gelu(layer.intermediate.dense(a))
+        out = layer.output
+        expected = F.layer_norm(a + out.dense(h), (16,), out.LayerNorm.weight, out.LayerNorm.bias, 1e-12)
+        pre_a = x + att.output.dense(att.self(F.layer_norm(x, (16,)))[0])
+        no_residual = F.layer_norm(out.dense(h), (16,), out.LayerNorm.weight, out.LayerNorm.bias, 1e-12)
+    diagnose(y, expected, {"the feed-forward block has no residual: LayerNorm(a + FFN(a))": no_residual,
+                           "this looks pre-LN: BERT adds first and normalises after (post-LN)": pre_a})
+
+
+def test_lesson_reference_values(others_by_reference):
+    from minisbert import BertModel
+    from minisbert.attention import extended_attention_mask
+    from minisbert.check import check_close, reference
+    others_by_reference("encoder_layer")
+    bert = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu")
+    keep = torch.tensor(reference("batch.attention_mask"))
+    x = reference("embeddings.output")
+    with torch.no_grad():
+        y, _ = bert.encoder.layer[0](x, extended_attention_mask(keep, x.dtype))
+    check_close("layer0.output", y)
+    check_close("gelu.output", gelu(reference("gelu.input")))

@@ -1,0 +1,75 @@
+"""Assignment 'training_step': one siamese update (minisbert/training.py)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from minisbert.training import linear_schedule, training_step
+
+
+class BagOfWords(nn.Module):
+    """A stand-in for SentenceBert (same call: a dict of input_ids -> embeddings), so this
+    assignment is graded apart from the encoder's."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.bag = nn.EmbeddingBag(20, 4, mode="mean")
+        self.calls = 0
+
+    def forward(self, features):
+        self.calls += 1
+        return self.bag(features["input_ids"])
+
+
+def cosine_mse(embeddings, labels):
+    u, v = embeddings
+    return ((F.cosine_similarity(u, v) - labels) ** 2).mean()
+
+
+def setup(lr=0.5):
+    model = BagOfWords()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(0, 10))
+    features = [{"input_ids": torch.tensor([[1, 2], [3, 4]])}, {"input_ids": torch.tensor([[1, 5], [6, 7]])}]
+    return model, optimizer, scheduler, features, torch.tensor([1.0, 0.0])
+
+
+def test_one_step_is_forward_backward_clip_step():
+    model, optimizer, scheduler, features, labels = setup()
+    before = model.bag.weight.detach().clone()
+    with torch.no_grad():
+        expected_loss = cosine_mse([model(f) for f in features], labels)
+    model.calls = 0
+    value = training_step(model, cosine_mse, features, labels, optimizer, scheduler, max_grad_norm=1e9)
+    assert model.calls == 2, f"the model must embed each of the 2 columns once (it was called {model.calls} times)"
+    assert torch.allclose(torch.as_tensor(value), expected_loss), "return the loss of the batch"
+    # what one plain SGD step at lr 0.5 gives
+    ref = BagOfWords()
+    cosine_mse([ref(f) for f in features], labels).backward()
+    expected = before - 0.5 * ref.bag.weight.grad
+    changed = model.bag.weight.detach()
+    if torch.allclose(changed, before):
+        pytest.fail("the weights did not change: call loss.backward() and optimizer.step()", pytrace=False)
+    assert torch.allclose(changed, expected, atol=1e-6), "the update is not one optimizer step on the loss's gradient"
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters()), \
+        "zero the gradients after the step (optimizer.zero_grad()), or they pile up over steps"
+    assert scheduler.last_epoch == 1, "advance the learning-rate schedule once per step (scheduler.step())"
+
+
+def test_gradients_are_clipped():
+    model, optimizer, scheduler, features, labels = setup(lr=1.0)
+    before = model.bag.weight.detach().clone()
+    training_step(model, cosine_mse, features, labels, optimizer, scheduler, max_grad_norm=1e-3)
+    step = (model.bag.weight.detach() - before).norm().item()
+    assert step == pytest.approx(1e-3, rel=1e-3), \
+        f"the update has norm {step:.3g}: clip the gradient norm to max_grad_norm before the optimizer step"
+
+
+def test_a_nan_loss_updates_nothing():
+    model, optimizer, scheduler, features, _ = setup()
+    before = model.bag.weight.detach().clone()
+    with pytest.raises(FloatingPointError):
+        training_step(model, cosine_mse, features, torch.tensor([float("nan"), 0.0]), optimizer, scheduler)
+    assert torch.equal(model.bag.weight, before)
