@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def notebooks(prefixes: list[str]) -> list[Path]:
-    found = sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
+    found = sorted(HERE.glob("[0-9][0-9]_*.ipynb")) + sorted(HERE.glob("B[0-9]_*.ipynb"))  # lessons, then bonus
     return [n for n in found if not prefixes or any(n.name.startswith(p) for p in prefixes)]
 
 
@@ -77,6 +77,7 @@ def main() -> int:
             print(f"FAIL  {path.name}\n{e}", flush=True)
         total += seconds
     solutions = [HERE / "solutions" / (p.stem + ".py") for p in paths] if args.solutions else []
+    solutions = [s for s in solutions if s.is_file()]  # bonus notebooks have no exercises
     for path in solutions:
         try:
             seconds = run_solution(path, args.timeout)

@@ -27,17 +27,6 @@ def _read_lines(path: str) -> list[str]:
     return lines
 
 
-def _stream_lines(path: str):
-    """The non-empty lines of a UTF-8 file, stripped, read lazily."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"input file {p} does not exist")
-    with p.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield line.strip()
-
-
 def _tokenize(args) -> int:
     from .tokenizer import WordPieceTokenizer
     tok = WordPieceTokenizer.from_pretrained(args.model)
@@ -71,32 +60,12 @@ def _similarity(args) -> int:
 
 
 def _encode(args) -> int:
-    """Streams: the file is read twice, line by line, and the array is written in place, so memory
-    stays bounded by a chunk of sentences however long the file is."""
-    import os
-
-    import numpy as np
-    from numpy.lib.format import open_memmap
-    from tqdm import tqdm
-    n = sum(1 for _ in _stream_lines(args.input))
-    if not n:
-        raise ValueError(f"{args.input} holds no sentences (one sentence a line is expected)")
-    model = _load(args)
-    output = Path(args.output)
-    partial = output.with_name(output.name + ".partial")  # renamed when complete: no half-written array
-    out = open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, model.dimension))
-    done = 0
-    with tqdm(total=n, desc="Encoding", unit=" sentences", disable=n < 1000) as bar:
-        for chunk in model.encode_iter(_stream_lines(args.input), batch_size=args.batch_size):
-            out[done:done + len(chunk)] = chunk
-            done += len(chunk)
-            bar.update(len(chunk))
-    out.flush()
-    del out
-    os.replace(partial, output)
-    print(f"wrote {output}: {n} embeddings of size {model.dimension} (float32)")
+    from .corpus import encode_file
+    devices = args.devices.split(",") if args.devices else ([args.device] if args.device else None)
+    n, dimension = encode_file(args.model, args.input, args.output, num_workers=args.workers, devices=devices,
+                               batch_size=args.batch_size)
+    print(f"wrote {args.output}: {n} embeddings of size {dimension} (float32)")
     return 0
-
 
 def _search(args) -> int:
     from .similarity import semantic_search
@@ -149,10 +118,13 @@ def _training_examples(args, model):
 
 
 def _train(args) -> int:
+    from . import distributed
     from .data import read_pairs
     from .evaluation import STSEvaluator
     from .training import fit
     model = _load(args)
+    distributed.init_from_environment(model.device)  # under torchrun; only rank 0 prints
+    say = print if distributed.is_main() else (lambda *a, **k: None)
     examples, loss = _training_examples(args, model)  # read and checked before any training
     evaluator = STSEvaluator(read_pairs(args.eval)) if args.eval else None
     if args.extend_vocab:
@@ -161,17 +133,17 @@ def _train(args) -> int:
         except ValueError:
             texts = _read_lines(args.extend_vocab)
         added = model.extend_vocabulary(texts=texts)
-        print(f"added {len(added)} tokens to the vocabulary (now {len(model.tokenizer)})")
-    if evaluator:
-        print(f"before training: {evaluator(model)}")
+        say(f"added {len(added)} tokens to the vocabulary (now {len(model.tokenizer)})")
+    if evaluator and distributed.is_main():
+        say(f"before training: {evaluator(model)}")
     history = fit(model, examples, loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   warmup_ratio=args.warmup_ratio, evaluator=evaluator, eval_steps=args.eval_steps,
                   output_dir=args.output, seed=args.seed, new_token_lr=args.new_token_lr)
     evals = [h for h in history if evaluator and evaluator.primary in h]
     for h in evals:
-        print(f"epoch {h['epoch']:.2f} step {h['step']}: " + ", ".join(
+        say(f"epoch {h['epoch']:.2f} step {h['step']}: " + ", ".join(
             f"{k} {v:.2f}" for k, v in h.items() if k not in ("step", "epoch")))
-    print(f"model saved to {Path(args.output) / 'model'}; curves in {Path(args.output) / 'training.png'}")
+    say(f"model saved to {Path(args.output) / 'model'}; curves in {Path(args.output) / 'training.png'}")
     return 0
 
 
@@ -229,9 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "Embed each TEXT and print the matrix of their cosine similarities."))
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p = with_device(command("encode", _encode, "embed a file of sentences into a .npy array",
-                            "Embed one sentence per line of --input; save a float32 array (n, dim)."), batch=True)
+                            "Embed one sentence per line of --input into a float32 array (n, dim), streamed: memory "
+                            "stays bounded by a chunk of sentences. --workers K splits the lines among K processes."),
+                    batch=True)
     p.add_argument("--input", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")
     p.add_argument("--output", required=True, metavar="FILE.npy", help="where to save the embeddings")
+    p.add_argument("--workers", type=int, default=1, metavar="K",
+                   help="processes that encode in parallel, each a range of lines (default: %(default)s)")
+    p.add_argument("--devices", metavar="LIST",
+                   help="devices of the workers, e.g. cuda:0,cuda:1 (default: --device)")
     p = with_device(command("search", _search, "find the corpus sentences closest to a query",
                             "Embed the corpus (one sentence a line) and print the top-k matches per query."))
     p.add_argument("--corpus", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")

@@ -1,7 +1,8 @@
 """Choosing where tensors live: CUDA, then Apple's MPS, then the CPU.
 
 An explicit `device` argument wins, then the environment variable
-MINISBERT_DEVICE, then the first available of cuda, mps, cpu.
+MINISBERT_DEVICE, then the first available of cuda, mps, cpu (under torchrun,
+the GPU of the process's LOCAL_RANK).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     if device is None and os.environ.get("MINISBERT_DEVICE"):
         device, source = os.environ["MINISBERT_DEVICE"], "MINISBERT_DEVICE"
     if device is None:
-        return torch.device(next(k for k in ("cuda", "mps", "cpu") if _available(k)))
+        kind = next(k for k in ("cuda", "mps", "cpu") if _available(k))
+        if kind == "cuda" and "LOCAL_RANK" in os.environ:  # under torchrun: one GPU per process
+            return torch.device("cuda", int(os.environ["LOCAL_RANK"]) % torch.cuda.device_count())
+        return torch.device(kind)
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):

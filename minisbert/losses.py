@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .distributed import gather
+
 
 def _cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T  # (n, m)
@@ -60,15 +62,18 @@ class MultipleNegativesRankingLoss(nn.Module):
     batches make a harder, better task. Labels are ignored.
     """
 
-    def __init__(self, scale: float = 20.0):
+    def __init__(self, scale: float = 20.0, gather: bool = True):
         super().__init__()
         self.scale = scale  # 1 / temperature: cosines live in [-1, 1], too flat for softmax
+        self.gather = gather  # under torch.distributed: rank against every process's candidates
 
     def forward(self, embeddings: list[torch.Tensor], labels: torch.Tensor | None = None) -> torch.Tensor:
-        # BEGIN SOLUTION losses: cross-entropy of scale * cos(anchor i, every candidate); the right one is column i
         anchors, candidates = embeddings[0], torch.cat(embeddings[1:])  # (B, D), (B * (columns - 1), D)
-        scores = _cosine_matrix(anchors, candidates) * self.scale  # (B, B * (columns - 1))
-        target = torch.arange(len(anchors), device=anchors.device)  # p_i sits in column i
+        # (N * B * (columns - 1), D) with N processes; this process's candidates start at row `start`
+        candidates, start = gather(candidates) if self.gather else (candidates, 0)
+        # BEGIN SOLUTION losses: cross-entropy of scale * cos(anchor i, every candidate); the right one is start + i
+        scores = _cosine_matrix(anchors, candidates) * self.scale  # (B, number of candidates)
+        target = start + torch.arange(len(anchors), device=anchors.device)  # p_i sits in column start + i
         return F.cross_entropy(scores, target)
         # END SOLUTION
 
@@ -81,14 +86,18 @@ class CoSENTLoss(nn.Module):
     Only the order of the scores matters, which is what Spearman measures.
     """
 
-    def __init__(self, scale: float = 20.0):
+    def __init__(self, scale: float = 20.0, gather: bool = True):
         super().__init__()
         self.scale = scale
+        self.gather = gather  # under torch.distributed: rank the pairs of every process together
 
     def forward(self, embeddings: list[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
-        # BEGIN SOLUTION losses: log(1 + sum over y_i > y_j of exp(scale (cos_j - cos_i)))
         u, v = embeddings
-        cos = F.cosine_similarity(u, v) * self.scale  # (B,)
+        cos = F.cosine_similarity(u, v)  # (B,), (N * B,) once gathered from N processes
+        if self.gather:
+            cos, labels = gather(cos)[0], gather(labels)[0]
+        # BEGIN SOLUTION losses: log(1 + sum over y_i > y_j of exp(scale (cos_j - cos_i)))
+        cos = cos * self.scale
         diff = cos[None, :] - cos[:, None]  # (B, B): entry (i, j) = cos_j - cos_i
         should_rank_higher = labels[:, None] > labels[None, :]  # y_i > y_j
         diff = diff[should_rank_higher]

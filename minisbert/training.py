@@ -35,6 +35,7 @@ import torch
 from torch import nn
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
+from . import distributed
 from .data import Example
 from .errors import MinisbertError
 from .hub import checkpoints_dir
@@ -158,6 +159,8 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
         show_progress: bool = True) -> list[dict]:
     """Train `model` on `train_data` with `loss`; returns the history (one dict per log or evaluation).
 
+    batch_size is per process: under torchrun with N processes a step sees N x batch_size
+    examples (see minisbert/distributed.py); rank 0 evaluates and writes the files.
     eval_steps / checkpoint_steps: also evaluate / checkpoint every so many steps
     (always at the end of each epoch). resume: continue from output_dir/checkpoint
     when one exists. stop_after_steps: stop early (the schedule still spans every
@@ -168,7 +171,10 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
     output_dir.mkdir(parents=True, exist_ok=True)
     device = model.device
     loss.to(device)
-    steps_per_epoch = math.ceil(len(train_data) / batch_size)
+    distributed.init_from_environment(device)  # under torchrun: join the process group
+    world, main = distributed.world_size(), distributed.is_main()
+    global_batch = batch_size * world  # batch_size examples per process
+    steps_per_epoch = math.ceil(len(train_data) / global_batch)
     total = steps_per_epoch * epochs
     log_steps = log_steps or max(1, steps_per_epoch // 20)
     optimizer = torch.optim.AdamW(parameter_groups(model, loss, lr, weight_decay, new_token_lr), lr=lr)
@@ -190,33 +196,42 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
     else:
         torch.manual_seed(seed), random.seed(seed), np.random.seed(seed)
 
-    def checkpoint():
-        _save_state(ckpt, {"model": model.state_dict(), "loss": loss.state_dict(),
-                           "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                           "scaler": scaler.state_dict() if scaler else None, "step": step,
-                           "history": history, "best": best, "rng": _rng_states()})
+    def checkpoint():  # rank 0 writes, the others wait for it
+        if main:
+            _save_state(ckpt, {"model": model.state_dict(), "loss": loss.state_dict(),
+                               "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                               "scaler": scaler.state_dict() if scaler else None, "step": step,
+                               "history": history, "best": best, "rng": _rng_states()})
+        distributed.barrier()
 
-    def evaluate():
+    def evaluate():  # once, on rank 0
         nonlocal best
-        metrics = evaluator(model)
-        model.train()
-        history.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
-        if metrics[evaluator.primary] > best:
-            best = metrics[evaluator.primary]
-            model.save(output_dir / "model")
+        if main:
+            metrics = evaluator(model)
+            model.train()
+            history.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
+            if metrics[evaluator.primary] > best:
+                best = metrics[evaluator.primary]
+                model.save(output_dir / "model")
+        distributed.barrier()
 
+    encoder = distributed.wrap(model)  # DistributedDataParallel under torch.distributed
     model.train()
     running, count = 0.0, 0
-    bar = tqdm(total=total, initial=step, desc="Training", unit=" steps", disable=not show_progress)
+    bar = tqdm(total=total, initial=step, desc="Training", unit=" steps", disable=not (show_progress and main))
     while step < total and (stop_after_steps is None or step < stop_after_steps):
         epoch, within = divmod(step, steps_per_epoch)
-        order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(seed + epoch))
-        batch = [train_data[i] for i in order[within * batch_size:(within + 1) * batch_size].tolist()]
+        order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+        rows = order[within * global_batch:(within + 1) * global_batch]
+        if world > 1 and len(rows) < global_batch:  # every process needs a full share: wrap around
+            rows += order[:global_batch - len(rows)]
+        batch = [train_data[i] for i in distributed.shard(rows, batch_size)]
         features = [{k: v.to(device) for k, v in model.tokenize([ex.texts[c] for ex in batch]).items()}
                     for c in range(columns)]
         labels = torch.as_tensor(np.array([ex.label for ex in batch]), device=device)
         try:
-            value = training_step(model, loss, features, labels, optimizer, scheduler, max_grad_norm, autocast, scaler)
+            value = training_step(encoder, loss, features, labels, optimizer, scheduler, max_grad_norm, autocast,
+                                  scaler)
         except FloatingPointError as e:
             raise TrainingError(f"{e} at step {step + 1}; training stopped. "
                                 f"The last good checkpoint is in {ckpt} (lower the learning rate?)") from None
@@ -235,9 +250,11 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
             checkpoint()
     bar.close()
     model.eval()
-    if step >= total and evaluator is None:
-        model.save(output_dir / "model")
-    write_history(history, output_dir)
+    if main:
+        if step >= total and evaluator is None:
+            model.save(output_dir / "model")
+        write_history(history, output_dir)
+    distributed.barrier()
     return history
 
 

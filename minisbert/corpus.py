@@ -1,0 +1,92 @@
+"""Embedding a corpus file into a .npy array, in one process or several, in bounded memory.
+
+The output is created at its full size first (a memory-mapped .npy), then each
+worker embeds a contiguous range of lines and writes its rows in place: the
+result is in input order whatever the number of workers, and no process holds
+more than a chunk of sentences. The file is written as OUTPUT.partial and renamed
+when complete, so an interrupted run never leaves a half-written array behind.
+
+    encode_file("all-MiniLM-L6-v2", "corpus.txt", "corpus.npy", num_workers=2)
+    encode_file(..., devices=["cuda:0", "cuda:1"])      # one worker per GPU
+
+Workers are separate processes (torch.multiprocessing, spawn), each with its own
+copy of the model and cores // workers threads; on a CPU this pays when there are
+more cores than one process uses well, on several GPUs it uses them all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.lib.format import open_memmap
+
+
+def read_lines(path: str | Path):
+    """The non-empty lines of a UTF-8 file, stripped, read lazily."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"input file {p} does not exist")
+    with p.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield line.strip()
+
+
+def _encode_range(model_name: str, device: str | None, threads: int, input_path: str, array_path: str,
+                  start: int, end: int, batch_size: int, chunk_size: int, progress: bool = False) -> None:
+    from tqdm import tqdm
+
+    from .sbert import SentenceBert
+    torch.set_num_threads(threads)
+    model = SentenceBert.from_pretrained(model_name, device=device)
+    out = np.load(array_path, mmap_mode="r+")
+    row = start
+    with tqdm(total=end - start, desc="Encoding", unit=" sentences", disable=not progress) as bar:
+        lines = itertools.islice(read_lines(input_path), start, end)
+        for chunk in model.encode_iter(lines, batch_size=batch_size, chunk_size=chunk_size):
+            out[row:row + len(chunk)] = chunk
+            row += len(chunk)
+            bar.update(len(chunk))
+    out.flush()
+
+
+def _worker(index, jobs):
+    _encode_range(*jobs[index])
+
+
+def encode_file(model_name: str, input_path: str | Path, output_path: str | Path, num_workers: int = 1,
+                devices: list[str] | None = None, batch_size: int = 32, chunk_size: int = 4096,
+                show_progress: bool = True) -> tuple[int, int]:
+    """Embed every non-empty line of input_path into output_path (.npy, float32); returns (rows, dimension)."""
+    if not isinstance(num_workers, int) or num_workers < 1:
+        raise ValueError(f"num_workers={num_workers!r}: use a positive integer")
+    n = sum(1 for _ in read_lines(input_path))
+    if not n:
+        raise ValueError(f"{input_path} holds no sentences (one sentence a line is expected)")
+    from .hub import resolve_model
+    from .sbert import SentenceBert
+    folder = resolve_model(model_name)
+    dimension = SentenceBert.from_pretrained(folder, device="cpu").dimension  # also: the folder loads
+    output = Path(output_path)
+    partial = output.with_name(output.name + ".partial")
+    open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, dimension)).flush()  # full size; workers fill it
+    workers = min(num_workers, n)
+    devices = devices or [None]  # None: each worker picks as pick_device does
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    jobs = [(str(folder), devices[i % len(devices)], threads, str(input_path), str(partial), int(bounds[i]),
+             int(bounds[i + 1]), batch_size, chunk_size) for i in range(workers)]
+    try:
+        if workers == 1:
+            _encode_range(*jobs[0], progress=show_progress and n >= 1000)
+        else:
+            torch.multiprocessing.spawn(_worker, args=(jobs,), nprocs=workers)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, output)
+    return n, dimension
