@@ -63,7 +63,7 @@ def _encode(args) -> int:
     from .corpus import encode_file
     devices = args.devices.split(",") if args.devices else ([args.device] if args.device else None)
     n, dimension = encode_file(args.model, args.input, args.output, num_workers=args.workers, devices=devices,
-                               batch_size=args.batch_size)
+                               batch_size=args.batch_size, precision=args.precision)
     print(f"wrote {args.output}: {n} embeddings of size {dimension} (float32)")
     return 0
 
@@ -83,7 +83,7 @@ def _evaluate_sts(args) -> int:
     from .data import read_pairs
     from .evaluation import evaluate_sts
     pairs = read_pairs(args.file)
-    result = evaluate_sts(_load(args), pairs, batch_size=args.batch_size)
+    result = evaluate_sts(_load(args), pairs, batch_size=args.batch_size, precision=args.precision)
     print(f"{args.file}: {result['n']} pairs, model {args.model}")
     print(f"  Pearson  x100: {result['pearson']:.2f}")
     print(f"  Spearman x100: {result['spearman']:.2f}")
@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "first of cuda, mps, cpu that exists)")
         if batch:
             p.add_argument("--batch-size", type=int, default=32, help="sentences per batch (default: %(default)s)")
+            p.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+                           help="bf16 (CPUs and GPUs that have it) or fp16 (CUDA): faster matrix products, "
+                                "cosine >= 0.999 against fp32 (default: %(default)s)")
         return p
 
     p = command("tokenize", _tokenize, "show the WordPiece tokens and ids of texts",

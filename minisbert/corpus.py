@@ -37,7 +37,8 @@ def read_lines(path: str | Path):
 
 
 def _encode_range(model_name: str, device: str | None, threads: int, input_path: str, array_path: str,
-                  start: int, end: int, batch_size: int, chunk_size: int, progress: bool = False) -> None:
+                  start: int, end: int, batch_size: int, chunk_size: int, precision: str,
+                  progress: bool = False) -> None:
     from tqdm import tqdm
 
     from .sbert import SentenceBert
@@ -47,7 +48,7 @@ def _encode_range(model_name: str, device: str | None, threads: int, input_path:
     row = start
     with tqdm(total=end - start, desc="Encoding", unit=" sentences", disable=not progress) as bar:
         lines = itertools.islice(read_lines(input_path), start, end)
-        for chunk in model.encode_iter(lines, batch_size=batch_size, chunk_size=chunk_size):
+        for chunk in model.encode_iter(lines, batch_size=batch_size, chunk_size=chunk_size, precision=precision):
             out[row:row + len(chunk)] = chunk
             row += len(chunk)
             bar.update(len(chunk))
@@ -60,7 +61,7 @@ def _worker(index, jobs):
 
 def encode_file(model_name: str, input_path: str | Path, output_path: str | Path, num_workers: int = 1,
                 devices: list[str] | None = None, batch_size: int = 32, chunk_size: int = 4096,
-                show_progress: bool = True) -> tuple[int, int]:
+                show_progress: bool = True, precision: str = "fp32") -> tuple[int, int]:
     """Embed every non-empty line of input_path into output_path (.npy, float32); returns (rows, dimension)."""
     if not isinstance(num_workers, int) or num_workers < 1:
         raise ValueError(f"num_workers={num_workers!r}: use a positive integer")
@@ -79,7 +80,7 @@ def encode_file(model_name: str, input_path: str | Path, output_path: str | Path
     bounds = np.linspace(0, n, workers + 1).astype(int)
     threads = max(1, (os.cpu_count() or 1) // workers)
     jobs = [(str(folder), devices[i % len(devices)], threads, str(input_path), str(partial), int(bounds[i]),
-             int(bounds[i + 1]), batch_size, chunk_size) for i in range(workers)]
+             int(bounds[i + 1]), batch_size, chunk_size, precision) for i in range(workers)]
     try:
         if workers == 1:
             _encode_range(*jobs[0], progress=show_progress and n >= 1000)

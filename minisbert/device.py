@@ -7,7 +7,9 @@ the GPU of the process's LOCAL_RANK).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 
 import torch
 
@@ -40,3 +42,33 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ValueError(f"{source} asks for {device}, but only {torch.cuda.device_count()} CUDA devices exist")
     return device
+
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return torch.ops.mkldnn._is_mkldnn_bf16_supported()  # AVX512-BF16 / AMX, or Arm BF16
+    return False
+
+
+def precision_context(device: torch.device, precision: str = "fp32"):
+    """An autocast context for `precision`: matrix products in bf16 or fp16, the rest in float32.
+
+    bf16 where the processor lacks it falls back to float32 with a warning; fp16 needs CUDA.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}")
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if precision == "fp16":
+        if device.type != "cuda":
+            raise ValueError(f"precision='fp16' needs CUDA (this is {device.type}); on a CPU use 'bf16'")
+        return torch.autocast("cuda", dtype=torch.float16)
+    if not bf16_supported(device):
+        warnings.warn(f"this {device.type} has no bf16 support; computing in float32 instead", stacklevel=3)
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)

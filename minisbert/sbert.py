@@ -21,6 +21,7 @@ from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI 
 
 from .base_tokenizer import check_text
 from .bert import BertModel
+from .device import precision_context
 from .errors import CheckpointError, ConfigError
 from .hub import DEFAULT_MODEL, read_json, resolve_model
 from .pooling import Pooling, l2_normalize
@@ -128,12 +129,14 @@ class SentenceBert(nn.Module):
 
     # -- encode ------------------------------------------------------------------
     def encode(self, sentences: str | Sequence[str], batch_size: int = 32, normalize: bool | None = None,
-               convert_to: str = "numpy", show_progress: bool | None = None):
+               convert_to: str = "numpy", show_progress: bool | None = None, precision: str = "fp32"):
         """Sentences -> float32 embeddings: (n, D) for a list, (D,) for one string.
 
         Sentences are batched by token length (less padding) and returned in the
         input order. normalize=None follows the model (all-MiniLM-L6-v2
-        normalises); convert_to is "numpy" or "torch" (a CPU tensor).
+        normalises); convert_to is "numpy" or "torch" (a CPU tensor). precision
+        "bf16" (CPUs and GPUs that have it) or "fp16" (CUDA) runs the matrix
+        products in reduced precision: faster, cosine >= 0.999 against float32.
         """
         if convert_to not in ("numpy", "torch"):
             raise ValueError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
@@ -157,8 +160,8 @@ class SentenceBert(nn.Module):
         show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
         was_training = self.training
         self.eval()
-        with torch.inference_mode(), tqdm(total=len(texts), desc="Encoding", unit=" sentences",
-                                          disable=not show) as bar:
+        with torch.inference_mode(), precision_context(self.device, precision), \
+                tqdm(total=len(texts), desc="Encoding", unit=" sentences", disable=not show) as bar:
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
                 batch = self.tokenizer.pad([rows[i] for i in chunk])
@@ -170,7 +173,7 @@ class SentenceBert(nn.Module):
         return result.numpy() if convert_to == "numpy" else result
 
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
-                    normalize: bool | None = None) -> Iterator:
+                    normalize: bool | None = None, precision: str = "fp32") -> Iterator:
         """Embed a stream of sentences (a generator, a file read line by line), chunk by chunk.
 
         Yields float32 arrays (k, D), k <= chunk_size, in input order. Memory is bounded by
@@ -184,10 +187,10 @@ class SentenceBert(nn.Module):
         for i, text in enumerate(check_sentences_iterable(sentences)):
             chunk.append(check_text(text, f"sentences[{i}]"))
             if len(chunk) == chunk_size:
-                yield self.encode(chunk, batch_size, normalize, show_progress=False)
+                yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision)
                 chunk = []
         if chunk:
-            yield self.encode(chunk, batch_size, normalize, show_progress=False)
+            yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision)
 
     def similarity(self, a, b) -> torch.Tensor:
         """Cosine similarity matrix (n, m) of two sets of sentences or embeddings."""

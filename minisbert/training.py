@@ -37,6 +37,7 @@ from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI 
 
 from . import distributed
 from .data import Example
+from .device import PRECISIONS, precision_context
 from .errors import MinisbertError
 from .hub import checkpoints_dir
 
@@ -89,17 +90,14 @@ def linear_schedule(warmup: int, total: int):
 
 
 def _autocast(device: torch.device, amp):
+    """amp: None (fp16 on CUDA, else off), False, True (fp16), 'fp16' or 'bf16' -> context, GradScaler."""
     if amp is None:
         amp = "fp16" if device.type == "cuda" else False
-    if not amp:
-        return contextlib.nullcontext(), None
-    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, True: torch.float16}.get(amp)
-    if dtype is None:
+    precision = {False: "fp32", True: "fp16"}.get(amp, amp) if isinstance(amp, (bool, str)) else amp
+    if precision not in PRECISIONS:
         raise ValueError(f"amp={amp!r}: use None (automatic), False, 'fp16' or 'bf16'")
-    if dtype == torch.float16 and device.type != "cuda":
-        raise ValueError("fp16 mixed precision needs CUDA; on a CPU use amp='bf16'")
-    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
-    return torch.autocast(device.type, dtype=dtype), scaler
+    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and device.type == "cuda" else None
+    return precision_context(device, precision), scaler  # fp16 on a CPU: a ValueError that says so
 
 
 def _save_state(path: Path, state: dict) -> None:

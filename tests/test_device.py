@@ -26,3 +26,29 @@ def test_unavailable_or_unknown_devices_are_explained(monkeypatch):
     monkeypatch.setenv("MINISBERT_DEVICE", "gpu0")
     with pytest.raises(ValueError, match="MINISBERT_DEVICE='gpu0' is not a device"):
         pick_device()
+
+
+def test_precision_contexts(monkeypatch):
+    import warnings
+
+    import pytest
+    import torch
+
+    from minisbert import device as dev
+    cpu = torch.device("cpu")
+    assert isinstance(dev.precision_context(cpu, "fp32"), type(contextlib_null()))
+    with pytest.raises(ValueError, match="precision='fp16' needs CUDA"):
+        dev.precision_context(cpu, "fp16")
+    with pytest.raises(ValueError, match="precision='half': use one of fp32, bf16, fp16"):
+        dev.precision_context(cpu, "half")
+    monkeypatch.setattr(dev, "bf16_supported", lambda d: False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ctx = dev.precision_context(cpu, "bf16")
+    assert isinstance(ctx, type(contextlib_null()))
+    assert "no bf16 support; computing in float32" in str(caught[0].message)
+
+
+def contextlib_null():
+    import contextlib
+    return contextlib.nullcontext()

@@ -150,3 +150,13 @@ def test_unsupported_module_and_unsafe_save_target(model, tmp_path):
     with pytest.raises(FileExistsError, match="is not a model folder"):
         model.save(mine)
     assert (mine / "notes.txt").read_text() == "precious"
+
+
+def test_bf16_encoding_is_close_to_float32(model):
+    from minisbert.device import bf16_supported
+    if not bf16_supported(model.device):
+        pytest.skip("this processor has no bf16 support (the fallback is tested in test_device.py)")
+    fp32 = model.encode(SBERT_SENTENCES)
+    bf16 = model.encode(SBERT_SENTENCES, precision="bf16")
+    assert bf16.dtype == np.float32
+    assert cosines(bf16, fp32).min() > 0.999

@@ -1,0 +1,121 @@
+"""Encode throughput: minisbert against sentence-transformers and raw transformers, side by side.
+
+Every contestant embeds the same sentences with the same threads, taking turns for
+several rounds (medians reported). Also reported: each one's share of the machine's
+float32 matrix-multiply peak, measured in the same run (a 2048 x 2048 matmul), with
+the model's FLOPs counted from its shapes and the real (unpadded) token counts: per
+layer 8 L H^2 (projections) + 4 L H I (feed-forward) + 4 L^2 H (attention).
+
+Sentence sets: the STS Benchmark test sentences (../shared/data, where present) and
+a generated mixed-length set (5 to 120 words, fixed seed).
+
+    python benchmarks/encode_speed.py [--rounds 3] [--batch-size 32] [--json out.json]
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from common import alternate, median, mixed_length_sentences, print_table, sts_test_sentences
+
+from minisbert import SentenceBert, resolve_model
+
+
+def matmul_peak(n: int = 2048, repeats: int = 10, dtype=torch.float32) -> float:
+    """GFLOP/s of one large matrix multiply on this machine, now."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9
+
+
+def model_gflop(model: SentenceBert, sentences: list[str]) -> float:
+    cfg = model.bert.config
+    H, layers = cfg.hidden_size, cfg.num_hidden_layers
+    lengths = np.array([len(model.tokenizer.encode_truncated(s, model.max_seq_length)[0][0]) for s in sentences])
+    L, inner = lengths.astype(float), cfg.intermediate_size
+    # Q, K, V and output projections 4 x 2 L H^2; feed-forward 2 x 2 L H I; Q K^T and P V 2 x 2 L^2 H
+    per_layer = 8 * L * H * H + 4 * L * H * inner + 4 * L * L * H
+    return float(layers * per_layer.sum()) / 1e9
+
+
+def transformers_encoder(folder, batch_size):
+    """Raw transformers with exact token-length sorting and mean pooling: a strong baseline."""
+    from transformers import AutoModel, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModel.from_pretrained(str(folder)).eval()
+
+    def encode(sentences):
+        lengths = [len(ids) for ids in tok(sentences, truncation=True, max_length=256)["input_ids"]]
+        order = np.argsort(lengths)[::-1]
+        out = [None] * len(sentences)
+        with torch.inference_mode():
+            for i in range(0, len(order), batch_size):
+                idx = order[i:i + batch_size]
+                batch = tok([sentences[j] for j in idx], padding=True, truncation=True, max_length=256,
+                            return_tensors="pt")
+                hidden = model(**batch).last_hidden_state
+                m = batch["attention_mask"][..., None].float()
+                emb = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
+                for j, e in zip(idx, emb):
+                    out[j] = e
+        return torch.stack(out).numpy()
+    return encode
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--sts-sentences", type=int, default=1000, help="how many STS-B test sentences (default 1000)")
+    ap.add_argument("--mixed-sentences", type=int, default=300, help="how many generated sentences (default 300)")
+    ap.add_argument("--json", help="also write the table to this JSON file")
+    args = ap.parse_args()
+    from sentence_transformers import SentenceTransformer
+    folder = resolve_model()
+    bs = args.batch_size
+    st = SentenceTransformer(str(folder), device="cpu")
+    ours = SentenceBert.from_pretrained(folder, device="cpu")
+    raw = transformers_encoder(folder, bs)
+    contestants = {
+        "sentence-transformers": lambda s: st.encode(s, batch_size=bs, normalize_embeddings=True),
+        "transformers (token-sorted)": raw,
+        "minisbert": lambda s: ours.encode(s, batch_size=bs, show_progress=False),
+    }
+    from minisbert.device import bf16_supported
+    if bf16_supported(ours.device):
+        contestants["minisbert bf16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="bf16")
+    sets = {"mixed-length": mixed_length_sentences(args.mixed_sentences)}
+    sts = sts_test_sentences()
+    if sts:
+        sets = {"STS-B test": sts[:args.sts_sentences], **sets}
+    peak = matmul_peak()
+    rows = []
+    for set_name, sentences in sets.items():
+        reference = contestants["sentence-transformers"](sentences)
+        agreement = {}  # also a warm-up round for every contestant
+        for name, fn in contestants.items():
+            emb = fn(sentences)
+            cos = (emb * reference).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(reference, axis=1)
+            agreement[name] = float(cos.min())
+        times = alternate({name: (lambda f=fn: f(sentences)) for name, fn in contestants.items()},
+                          rounds=args.rounds)
+        gflop = model_gflop(ours, sentences)
+        base = len(sentences) / median(times["sentence-transformers"])
+        for name, t in times.items():
+            rate = len(sentences) / median(t)
+            rows.append([set_name, name, f"{rate:.0f}", f"{rate / base:.2f}",
+                         f"{100 * gflop / median(t) / peak:.0f} %", f"{agreement[name]:.7f}"])
+    print_table(f"Encode throughput (sentences/s, median of {args.rounds} rounds, batch {bs}); "
+                f"float32 matmul peak {peak:.0f} GFLOP/s",
+                ["sentences", "library", "sentences/s", "vs ST", "of matmul peak", "min cos vs ST"], rows,
+                json_path=args.json)
+
+
+if __name__ == "__main__":
+    main()
