@@ -20,7 +20,7 @@ from .attention import extended_attention_mask
 from .device import pick_device
 from .errors import ConfigError
 from .hub import resolve_model
-from .layers import EncoderLayer, LayerNorm
+from .layers import EncoderLayer, LayerNorm, use_fused_kernels
 
 
 @dataclass
@@ -39,7 +39,7 @@ class BertConfig:
     pad_token_id: int = 0
     initializer_range: float = 0.02  # std of the normal initialisation
     position_embedding_type: str = "absolute"  # learned absolute positions only
-    fused_attention: bool = False  # torch's fused attention kernel instead of the written-out one
+    fused: bool = False  # torch's fused kernels for attention, LayerNorm and GELU: the same numbers, faster
 
     def __post_init__(self):
         def refuse(field, why):
@@ -130,7 +130,7 @@ class Encoder(nn.Module):
         self.layer = nn.ModuleList(
             EncoderLayer(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size,
                          cfg.layer_norm_eps, cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob,
-                         cfg.fused_attention)
+                         cfg.fused)
             for _ in range(cfg.num_hidden_layers))
 
 
@@ -161,6 +161,7 @@ class BertModel(nn.Module):
         self.encoder = Encoder(config)
         self.pooler = Pooler(config) if add_pooling_layer else None
         self.apply(self._init_weights)
+        use_fused_kernels(self, config.fused)
 
     def _init_weights(self, module: nn.Module):
         # BERT's initialisation: N(0, 0.02) weights, zero biases, LayerNorm as identity.
@@ -195,7 +196,7 @@ class BertModel(nn.Module):
 
     @classmethod
     def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2", device: str | torch.device | None = None,
-                        fused_attention: bool = False) -> "BertModel":
+                        fused: bool = False) -> "BertModel":
         """Build the model from config.json and load model.safetensors (or pytorch_model.bin).
 
         Every tensor is matched by name and shape; if anything is missing,
@@ -204,7 +205,7 @@ class BertModel(nn.Module):
         from .checkpoint import load_bert_weights
         folder = resolve_model(name_or_path)
         config = BertConfig.from_json(folder / "config.json")
-        config.fused_attention = fused_attention
+        config.fused = fused
         state, has_pooler = load_bert_weights(folder, config)
         model = cls(config, add_pooling_layer=has_pooler)
         model.load_state_dict(state, strict=True)

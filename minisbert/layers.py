@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention
@@ -35,8 +36,11 @@ class LayerNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(hidden_size))
         self.bias = nn.Parameter(torch.zeros(hidden_size))
         self.eps = eps
+        self.fused = False  # torch's F.layer_norm: the same numbers in one pass over memory (see use_fused_kernels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.layer_norm(x, (x.size(-1),), self.weight, self.bias, self.eps)
         # BEGIN SOLUTION encoder_layer: LayerNorm over the last axis: biased variance, eps inside the square root
         mean = x.mean(dim=-1, keepdim=True)
         var = (x - mean).pow(2).mean(dim=-1, keepdim=True)  # biased variance
@@ -88,9 +92,11 @@ class Intermediate(nn.Module):
     def __init__(self, hidden_size: int, intermediate_size: int):
         super().__init__()
         self.dense = nn.Linear(hidden_size, intermediate_size)
+        self.fused = False  # torch's exact F.gelu kernel instead of the written-out gelu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return gelu(self.dense(x))
+        h = self.dense(x)
+        return F.gelu(h) if self.fused else gelu(h)
 
 
 class EncoderLayer(nn.Module):
@@ -102,6 +108,7 @@ class EncoderLayer(nn.Module):
         self.attention = Attention(hidden_size, num_heads, eps, hidden_dropout, attention_dropout, fused)
         self.intermediate = Intermediate(hidden_size, intermediate_size)
         self.output = AddNorm(intermediate_size, hidden_size, eps, hidden_dropout)  # narrows 4H -> H
+        use_fused_kernels(self, fused)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -110,3 +117,15 @@ class EncoderLayer(nn.Module):
         a, probs = self.attention(x, mask, output_attentions)
         return self.output(self.intermediate(a), residual=a), probs
         # END SOLUTION
+
+
+def use_fused_kernels(module: nn.Module, fused: bool = True) -> None:
+    """Switch every attention, LayerNorm and GELU inside `module` to torch's fused kernels (or back).
+
+    The fused path computes the same function (tested within 1e-5 of the written-out
+    one) with fewer passes over memory: faster, but the written-out code is what the
+    lessons read and the assignments ask for.
+    """
+    for m in module.modules():
+        if isinstance(m, (LayerNorm, Intermediate, MultiHeadAttention)):
+            m.fused = fused

@@ -73,7 +73,7 @@ class SentenceBert(nn.Module):
     # -- loading -----------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device: str | torch.device | None = None,
-                        fused_attention: bool = False) -> "SentenceBert":
+                        fused: bool = True) -> "SentenceBert":
         folder = resolve_model(name_or_path)
         modules = read_json(folder / "modules.json",
                              [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])
@@ -87,7 +87,7 @@ class SentenceBert(nn.Module):
         if "Transformer" not in kinds:
             raise ConfigError(f"{folder / 'modules.json'} lists no Transformer module")
         encoder_dir = kinds["Transformer"]
-        bert = BertModel.from_pretrained(encoder_dir, device=device, fused_attention=fused_attention)
+        bert = BertModel.from_pretrained(encoder_dir, device=device, fused=fused)
         if any(encoder_dir.glob("*.model")) and not (encoder_dir / "vocab.txt").is_file():
             tokenizer = SentencePieceTokenizer.from_pretrained(encoder_dir)
         else:

@@ -110,13 +110,19 @@ def test_padding_does_not_change_a_sentence(minilm):
     assert (a - b).abs().max() <= TOL
 
 
-def test_fused_attention_model_equals_written_out_model(minilm):
-    fused = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fused_attention=True)
+def test_fused_kernels_equal_the_written_out_model_layer_by_layer(minilm):
+    """The fast path (torch's attention, LayerNorm and GELU kernels) against the written-out one."""
+    from minisbert.layers import LayerNorm
+    fused = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fused=True)
+    assert all(m.fused for m in fused.modules() if isinstance(m, LayerNorm))
+    assert not any(m.fused for m in minilm.modules() if isinstance(m, LayerNorm))
     batch = WordPieceTokenizer.from_pretrained()(SENTENCES)
     with torch.no_grad():
-        a, b = minilm(**batch).last_hidden_state, fused(**batch).last_hidden_state
+        a = minilm(**batch, output_hidden_states=True).hidden_states
+        b = fused(**batch, output_hidden_states=True).hidden_states
     keep = batch["attention_mask"].bool()
-    assert (a - b)[keep].abs().max() <= TOL
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert (x - y)[keep].abs().max() <= TOL, f"layer {i}"
 
 
 def test_default_arguments_and_too_long_input(minilm):
