@@ -17,13 +17,10 @@ def _load(args):
 
 
 def _read_lines(path: str) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"input file {p} does not exist")
-    lines = [line.strip() for line in p.read_text(encoding="utf-8").splitlines()]
-    lines = [line for line in lines if line]
+    from .corpus import read_lines
+    lines = list(read_lines(path))
     if not lines:
-        raise ValueError(f"{p} holds no sentences (one sentence a line is expected)")
+        raise ValueError(f"{path} holds no sentences (one sentence a line is expected)")
     return lines
 
 
