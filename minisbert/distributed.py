@@ -69,17 +69,34 @@ def wrap(model: torch.nn.Module) -> torch.nn.Module:
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
+class _GatherWithGrad(torch.autograd.Function):
+    """all_gather whose backward returns each process its share of the summed gradient:
+    every process's loss depends on every process's rows, so the gradients of a row
+    computed on all processes add up (one all_reduce), and each keeps its own rows'."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x)
+        return torch.cat(parts)  # (N * n, ...)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        n = grad.shape[0] // dist.get_world_size()
+        return grad[dist.get_rank() * n:(dist.get_rank() + 1) * n]
+
+
 def gather(x: torch.Tensor) -> tuple[torch.Tensor, int]:
     """All processes' x concatenated in rank order (N * n, ...), and where this process's rows start.
 
-    The gradient flows back to each process's own rows (torch.distributed.nn's all_gather
-    sums the gradients of every process for each slice).
+    Every process must pass the same number of rows (fit gives each a full share). The
+    gradient flows back to each process's own rows.
     """
     if world_size() == 1:
         return x, 0
-    import torch.distributed.nn.functional as dist_fn
-    parts = dist_fn.all_gather(x.contiguous())
-    return torch.cat(parts), rank() * x.shape[0]
+    return _GatherWithGrad.apply(x.contiguous()), rank() * x.shape[0]
 
 
 def shard(items: list, batch_size: int) -> list:

@@ -10,6 +10,11 @@ def start(rank: int, world: int, rendezvous: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
 
 
+def stop() -> None:
+    dist.barrier()  # no process tears gloo down while another is still talking to it
+    dist.destroy_process_group()
+
+
 def without_dropout(model: nn.Module) -> nn.Module:
     """Dropout draws different masks for one batch of 8 than for two of 4; switch it off to compare."""
     from minisbert.attention import MultiHeadAttention
@@ -42,7 +47,7 @@ def gathered_mnrl(rank: int, world: int, rendezvous: str, inputs: torch.Tensor, 
         result[gather] = {"loss": total / world, "grad": grad / world}
     if rank == 0:
         torch.save(result, out)
-    dist.destroy_process_group()
+    stop()
 
 
 def fit_share(rank: int, world: int, rendezvous: str, folder: str, loss_name: str, out: str) -> None:
@@ -54,7 +59,7 @@ def fit_share(rank: int, world: int, rendezvous: str, folder: str, loss_name: st
     examples, loss = training_data(loss_name)
     fit(model, examples, loss, epochs=2, batch_size=4, lr=1e-3, output_dir=out, show_progress=False)
     torch.save(model.state_dict(), f"{out}/weights-rank{rank}.pt")
-    dist.destroy_process_group()
+    stop()
 
 
 def training_data(loss_name: str):
