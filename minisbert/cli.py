@@ -64,6 +64,7 @@ def _encode(args) -> int:
     print(f"wrote {args.output}: {n} embeddings of size {dimension} (float32)")
     return 0
 
+
 def _search(args) -> int:
     from .similarity import semantic_search
     corpus = _read_lines(args.corpus)

@@ -36,14 +36,10 @@ def read_lines(path: str | Path):
                 yield line.strip()
 
 
-def _encode_range(model_name: str, device: str | None, threads: int, input_path: str, array_path: str,
-                  start: int, end: int, batch_size: int, chunk_size: int, precision: str,
-                  progress: bool = False) -> None:
+def _fill(model, input_path: str, array_path: str, start: int, end: int, batch_size: int, chunk_size: int,
+          precision: str, progress: bool = False) -> None:
+    """Embed lines [start, end) of the input into rows [start, end) of the array file."""
     from tqdm import tqdm
-
-    from .sbert import SentenceBert
-    torch.set_num_threads(threads)
-    model = SentenceBert.from_pretrained(model_name, device=device)
     out = np.load(array_path, mmap_mode="r+")
     row = start
     with tqdm(total=end - start, desc="Encoding", unit=" sentences", disable=not progress) as bar:
@@ -55,8 +51,11 @@ def _encode_range(model_name: str, device: str | None, threads: int, input_path:
     out.flush()
 
 
-def _worker(index, jobs):
-    _encode_range(*jobs[index])
+def _worker(index, folder, devices, threads, args):
+    """One of several processes: its own model on its device, its own range of lines."""
+    from .sbert import SentenceBert
+    torch.set_num_threads(threads)
+    _fill(SentenceBert.from_pretrained(folder, device=devices[index % len(devices)]), *args[index])
 
 
 def encode_file(model_name: str, input_path: str | Path, output_path: str | Path, num_workers: int = 1,
@@ -71,23 +70,24 @@ def encode_file(model_name: str, input_path: str | Path, output_path: str | Path
     from .hub import resolve_model
     from .sbert import SentenceBert
     folder = resolve_model(model_name)
-    dimension = SentenceBert.from_pretrained(folder, device="cpu").dimension  # also: the folder loads
-    output = Path(output_path)
-    partial = output.with_name(output.name + ".partial")
-    open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, dimension)).flush()  # full size; workers fill it
     workers = min(num_workers, n)
     devices = devices or [None]  # None: each worker picks as pick_device does
+    # One process: this model does the work. Several: it only tells the dimension (and that the folder loads).
+    model = SentenceBert.from_pretrained(folder, device=devices[0] if workers == 1 else "cpu")
+    output = Path(output_path)
+    partial = output.with_name(output.name + ".partial")
+    open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, model.dimension)).flush()  # workers fill it
     bounds = np.linspace(0, n, workers + 1).astype(int)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    jobs = [(str(folder), devices[i % len(devices)], threads, str(input_path), str(partial), int(bounds[i]),
-             int(bounds[i + 1]), batch_size, chunk_size, precision) for i in range(workers)]
+    args = [(str(input_path), str(partial), int(bounds[i]), int(bounds[i + 1]), batch_size, chunk_size, precision)
+            for i in range(workers)]
     try:
         if workers == 1:
-            _encode_range(*jobs[0], progress=show_progress and n >= 1000)
+            _fill(model, *args[0], progress=show_progress and n >= 1000)
         else:
-            torch.multiprocessing.spawn(_worker, args=(jobs,), nprocs=workers)
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            torch.multiprocessing.spawn(_worker, args=(str(folder), devices, threads, args), nprocs=workers)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, output)
-    return n, dimension
+    return n, model.dimension

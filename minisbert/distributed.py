@@ -1,4 +1,4 @@
-"""Training on several processes with torch.distributed, and encoding a corpus across processes.
+"""Training on several processes with torch.distributed (corpus encoding across processes: corpus.py).
 
 Under `torchrun --nproc_per_node N`, `fit` runs unchanged: each process takes its
 share of every global batch (batch_size per process, N x batch_size in all), the

@@ -34,7 +34,8 @@ def use_cjk_font() -> str | None:
             warnings.warn("no font with Chinese glyphs found; Chinese labels will show as boxes. "
                           "Install one: pip install mplfonts (or apt install fonts-noto-cjk)", stacklevel=2)
             return None
-    matplotlib.rcParams["font.sans-serif"] = [family] + list(matplotlib.rcParams["font.sans-serif"])
+    others = [f for f in matplotlib.rcParams["font.sans-serif"] if f != family]  # calling twice adds nothing
+    matplotlib.rcParams["font.sans-serif"] = [family] + others
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack the U+2212 minus sign
     return family

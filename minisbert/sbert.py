@@ -76,7 +76,7 @@ class SentenceBert(nn.Module):
                         fused: bool = True) -> "SentenceBert":
         folder = resolve_model(name_or_path)
         modules = read_json(folder / "modules.json",
-                             [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])
+                            [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])
         kinds = {}
         for m in modules:
             kind = m.get("type", "").rsplit(".", 1)[-1]
