@@ -20,10 +20,12 @@ never trains on a test split, and writes benchmarks/results/EXPERIMENT.json):
               negatives, then the cosine recipe); compared with the runs of `sts` and
               `objectives` by their final dev score; the test score of the dev winner is the
               result.
-  speed       training steps per second, minisbert and sentence-transformers taking turns on
-              the same batches (cosine recipe, no evaluation), 2 rounds of 100 steps each.
+  learning_rates  the cosine recipe at lr 5e-5 and 1e-4, added to the same dev choice.
+  speed       training steps per second, minisbert (padding-free, padded, bf16 autocast) and
+              sentence-transformers taking turns on shuffled STS-B train batches of 16
+              (cosine recipe, no evaluation), 2 rounds of 100 steps each.
 
-    python benchmarks/train_results.py sts [objectives nli chinese recipes speed]
+    python benchmarks/train_results.py sts [objectives nli chinese recipes learning_rates speed]
 """
 
 import argparse
@@ -164,20 +166,40 @@ def exp_recipes(epochs=4):
     out["snli mnrl"]["train_triplets"] = len(triplets)
     out["snli mnrl, then cosine"] = run_minisbert("snli-then-cosine", model, pairs_to_examples(train, 5.0),
                                                   CosineSimilarityLoss(), epochs, evaluators)
-    earlier = {}
+    out["chosen"] = choose_on_dev(out, epochs)
+    return out
+
+
+def exp_learning_rates(epochs=4, rates=(5e-5, 1e-4)):
+    """The cosine recipe at larger learning rates, added to the recipes chosen on dev."""
+    train, dev, test = sts_data()
+    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    out = {f"cosine, lr {lr:g}": run_minisbert(f"sts-cosine-lr{lr:g}", fresh(), pairs_to_examples(train, 5.0),
+                                               CosineSimilarityLoss(), epochs, evaluators, lr=lr)
+           for lr in rates}
+    out["chosen"] = choose_on_dev(out, epochs)
+    return out
+
+
+def choose_on_dev(new: dict, epochs: int) -> dict:
+    """Every recipe run so far (this experiment's and the saved ones); the winner by final sts-dev alone."""
+    candidates = {}
     for name, key in (("sts", "minisbert"), ("objectives", "cosent"), ("objectives", "mnrl")):
         f = RESULTS / f"{name}.json"
         if f.is_file():
-            earlier["cosine" if key == "minisbert" else key] = json.loads(f.read_text())["result"][key]
-    candidates = {**earlier, **{k: v for k, v in out.items() if k != "snli mnrl"}}
-    final = {k: v["epochs"][-1] for k, v in candidates.items()}
+            candidates["cosine" if key == "minisbert" else key] = json.loads(f.read_text())["result"][key]
+    for name in ("recipes", "learning_rates"):
+        f = RESULTS / f"{name}.json"
+        if f.is_file():
+            candidates.update(json.loads(f.read_text())["result"])
+    candidates.update(new)
+    final = {k: v["epochs"][-1] for k, v in candidates.items() if k not in ("chosen", "snli mnrl")}
     winner = max(final, key=lambda k: final[k]["dev"])
     rows = [[k + (" (chosen on dev)" if k == winner else ""), f"{v['dev']:.2f}", f"{v['test']:.2f}"]
             for k, v in final.items()]
     print_table(f"Recipes after {epochs} epochs on sts-train; the winner is chosen by sts-dev alone",
                 ["recipe", "dev", "test"], rows)
-    out["chosen"] = {"recipe": winner, **final[winner]}
-    return out
+    return {"recipe": winner, **final[winner]}
 
 
 def exp_nli():
@@ -248,16 +270,23 @@ def exp_speed(steps=100, rounds=2):
     from datasets import Dataset
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments, losses)
+    from minisbert.device import bf16_supported
     train = pairs(STS / "sts-train.csv")
     data = Dataset.from_dict({"sentence1": [p.sentence1 for p in train], "sentence2": [p.sentence2 for p in train],
                               "score": [p.score / 5 for p in train]})
-    times = {"minisbert": [], "sentence-transformers": []}
-    for r in range(rounds):
-        model = fresh()
-        start = time.perf_counter()
-        fit(model, pairs_to_examples(train, 5.0), CosineSimilarityLoss(), epochs=4, stop_after_steps=steps,
-            output_dir=RESULTS / "runs" / f"speed-{r}", resume=False, show_progress=False, **RECIPE)
-        times["minisbert"].append(time.perf_counter() - start)
+
+    def ours(unpad=True, amp=False):
+        def run(r):
+            model = fresh()
+            model.bert.config.unpad = unpad
+            start = time.perf_counter()
+            fit(model, pairs_to_examples(train, 5.0), CosineSimilarityLoss(), epochs=4, stop_after_steps=steps,
+                output_dir=RESULTS / "runs" / f"speed-{r}", resume=False, show_progress=False, amp=amp,
+                **{**RECIPE, "seed": r})
+            return time.perf_counter() - start
+        return run
+
+    def theirs(r):
         model = SentenceTransformer(str(resolve_model()), device="cpu")
         args = SentenceTransformerTrainingArguments(
             output_dir=str(RESULTS / "runs" / "st-speed"), max_steps=steps, per_device_train_batch_size=16,
@@ -266,17 +295,27 @@ def exp_speed(steps=100, rounds=2):
                                              loss=losses.CosineSimilarityLoss(model))
         start = time.perf_counter()
         trainer.train()
-        times["sentence-transformers"].append(time.perf_counter() - start)
-    result = {k: round(steps / min(v), 3) for k, v in times.items()}
-    result["ratio"] = round(result["minisbert"] / result["sentence-transformers"], 2)
-    print_table(f"Training steps/s (batch 16, STS-B train, best of {rounds} rounds of {steps} steps, "
-                "model loading excluded)",
-                list(result), [list(result.values())])
+        return time.perf_counter() - start
+
+    contestants = {"sentence-transformers": theirs, "minisbert": ours(),
+                   "minisbert, padded batches (unpad=False)": ours(unpad=False)}
+    if bf16_supported(torch.device("cpu")):
+        contestants["minisbert, bf16 autocast"] = ours(amp="bf16")
+    times = {name: [] for name in contestants}
+    for r in range(rounds):  # taking turns, so that drift hits all alike
+        for name, run in contestants.items():
+            times[name].append(run(r))
+    rates = {name: steps / min(t) for name, t in times.items()}
+    base = rates["sentence-transformers"]
+    result = {name: {"steps_per_s": round(v, 3), "vs_st": round(v / base, 2)} for name, v in rates.items()}
+    print_table(f"Training steps/s (batch 16, STS-B train, cosine loss, best of {rounds} rounds of {steps} "
+                "steps, model loading excluded)", ["trainer", "steps/s", "vs ST"],
+                [[k, v["steps_per_s"], v["vs_st"]] for k, v in result.items()])
     return result
 
 
 EXPERIMENTS = {"speed": exp_speed, "sts": exp_sts, "objectives": exp_objectives, "nli": exp_nli, "chinese": exp_chinese,
-               "recipes": exp_recipes}
+               "recipes": exp_recipes, "learning_rates": exp_learning_rates}
 
 
 def main():

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .packing import Packing
+
 
 def extended_attention_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(B, L) of 1 = real token, 0 = padding  ->  additive mask (B, 1, 1, L).
@@ -82,11 +84,20 @@ class MultiHeadAttention(nn.Module):
         return x.view(B, L, self.num_heads, self.head_dim).transpose(1, 2)  # (B, h, L, d)
         # END SOLUTION
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | Packing | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, L, H); mask: additive (B, 1, 1, L). Returns (B, L, H) and, if asked, (B, h, L, L)."""
-        B, L, H = x.shape
-        q, k, v = self.split_heads(self.query(x)), self.split_heads(self.key(x)), self.split_heads(self.value(x))
+        """x: (B, L, H); mask: additive (B, 1, 1, L). Returns (B, L, H) and, if asked, (B, h, L, L).
+
+        Padding-free: with a `Packing` as the mask, x holds only the real tokens, (T, H),
+        and so does the output; the heads still attend on the (B, L) grid.
+        """
+        packing = mask if isinstance(mask, Packing) else None
+        q, k, v = self.query(x), self.key(x), self.value(x)  # (B, L, H), or (T, H) packed
+        if packing is not None:
+            q, k, v = packing.unpack(q), packing.unpack(k), packing.unpack(v)  # (T, H) -> (B, L, H)
+            mask = packing.mask
+        B, L, H = q.shape
+        q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)  # (B, h, L, d)
         p = self.dropout if self.training else 0.0
         if self.fused and not output_attentions:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
@@ -96,4 +107,6 @@ class MultiHeadAttention(nn.Module):
         # BEGIN SOLUTION multihead: merge the heads back: (B, h, L, d) -> (B, L, h*d)
         out = out.transpose(1, 2).reshape(B, L, H)  # (B, h, L, d) -> (B, L, h*d): concatenate the heads
         # END SOLUTION
+        if packing is not None:
+            out = packing.pack(out)  # (B, L, H) -> (T, H)
         return out, (probs if output_attentions else None)

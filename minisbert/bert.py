@@ -21,6 +21,7 @@ from .device import pick_device
 from .errors import ConfigError
 from .hub import resolve_model
 from .layers import EncoderLayer, LayerNorm, use_fused_kernels
+from .packing import Packing
 
 
 @dataclass
@@ -40,6 +41,7 @@ class BertConfig:
     initializer_range: float = 0.02  # std of the normal initialisation
     position_embedding_type: str = "absolute"  # learned absolute positions only
     fused: bool = False  # torch's fused kernels for attention, LayerNorm and GELU: the same numbers, faster
+    unpad: bool = False  # per-token layers on the real tokens only (packing.py): the same numbers, less work
 
     def __post_init__(self):
         def refuse(field, why):
@@ -184,28 +186,37 @@ class BertModel(nn.Module):
             attention_mask = torch.ones_like(input_ids)
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
-        x = self.embeddings(input_ids, token_type_ids)
+        x = self.embeddings(input_ids, token_type_ids)  # (B, L, H)
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, L)
+        packing = None
+        if self.config.unpad and not bool(attention_mask.all()):
+            # The layers see the T real tokens (T, H) and a Packing in place of the mask.
+            packing = mask = Packing(attention_mask, mask)
+            x = packing.pack(x)  # (B, L, H) -> (T, H)
         hidden, attentions = [x], []
         for layer in self.encoder.layer:
             x, probs = layer(x, mask, output_attentions)
             hidden.append(x)
             attentions.append(probs)
-        return EncoderOutput(x, tuple(hidden) if output_hidden_states else None,
+        grid = packing.unpack if packing is not None else (lambda t: t)  # (T, H) -> (B, L, H), zeros at padding
+        return EncoderOutput(grid(x), tuple(map(grid, hidden)) if output_hidden_states else None,
                              tuple(attentions) if output_attentions else None)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2", device: str | torch.device | None = None,
-                        fused: bool = False) -> "BertModel":
+                        fused: bool = False, unpad: bool | None = None) -> "BertModel":
         """Build the model from config.json and load model.safetensors (or pytorch_model.bin).
 
         Every tensor is matched by name and shape; if anything is missing,
         unexpected or misshapen, a CheckpointError lists it and no model is returned.
+        fused: torch's fused kernels; unpad: padding-free layers (by default with fused).
+        Both give the written-out model's numbers, faster; the written-out path is the default here.
         """
         from .checkpoint import load_bert_weights
         folder = resolve_model(name_or_path)
         config = BertConfig.from_json(folder / "config.json")
         config.fused = fused
+        config.unpad = fused if unpad is None else unpad
         state, has_pooler = load_bert_weights(folder, config)
         model = cls(config, add_pooling_layer=has_pooler)
         model.load_state_dict(state, strict=True)

@@ -112,7 +112,9 @@ class EncoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, L, H), mask: additive (B, 1, 1, L) -> (B, L, H) and the attention probabilities."""
+        """x: (B, L, H), mask: additive (B, 1, 1, L) -> (B, L, H) and the attention probabilities.
+
+        (Padding-free, x is (T, H) and the mask a Packing: only attention needs the grid.)"""
         # BEGIN SOLUTION encoder_layer: attention block, then the feed-forward block and its residual; (y, probs)
         a, probs = self.attention(x, mask, output_attentions)
         return self.output(self.intermediate(a), residual=a), probs

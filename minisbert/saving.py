@@ -35,7 +35,7 @@ def _write_json(path: Path, data) -> None:
 
 def save_bert(bert, folder: Path) -> None:
     """config.json and model.safetensors, readable by transformers' BertModel too."""
-    cfg = {k: v for k, v in asdict(bert.config).items() if k != "fused"}
+    cfg = {k: v for k, v in asdict(bert.config).items() if k not in ("fused", "unpad")}
     _write_json(folder / "config.json", {"architectures": ["BertModel"], "model_type": "bert", **cfg})
     state = bert.state_dict()
     if state.pop("embeddings.extra_word_embeddings", None) is not None:  # vocabulary extension

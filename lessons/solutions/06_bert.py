@@ -2,7 +2,10 @@
 import torch
 
 from minisbert import BertConfig, BertModel, CheckpointError, resolve_model
+from minisbert.attention import extended_attention_mask
+from minisbert.check import reference
 from minisbert.checkpoint import load_bert_weights
+from minisbert.packing import Packing
 
 folder = resolve_model("all-MiniLM-L6-v2")
 
@@ -34,3 +37,13 @@ with torch.no_grad():
     padded = model(ids, keep).last_hidden_state[0, :9]
     alone = model(ids[:, :9]).last_hidden_state[0]
 print("largest difference, padded vs alone:", (padded - alone).abs().max().item())
+
+# 4. Padding-free execution: the per-token layers see the T real tokens, not the B x L grid.
+keep = torch.tensor(reference("batch.attention_mask"))
+packing = Packing(keep, extended_attention_mask(keep, torch.float32))
+B, L = keep.shape
+padding = B * L - len(packing.index)
+H, inner, layers = 384, 1536, 6
+per_token = 4 * H * H + 2 * H * inner  # Q, K, V and output projections, then the feed-forward network
+print(f"{len(packing.index)} real tokens in a {B} x {L} grid: one projection saves {padding * H * H:,} "
+      f"multiply-adds, the six layers {layers * padding * per_token:,}")
