@@ -80,6 +80,16 @@ def parameter_groups(model: nn.Module, loss: nn.Module, lr: float, weight_decay:
     return groups
 
 
+def make_optimizer(groups: list[dict], lr: float, device: torch.device) -> torch.optim.AdamW:
+    """AdamW, as torch's fused kernel where the device has one (CPU, CUDA).
+
+    The same update as the loop over parameters (tested within float rounding), in one
+    pass over memory: the loop's many small ops over 22 million parameters took a
+    quarter of a training step on a CPU. (sentence-transformers' trainer fuses it too.)
+    """
+    return torch.optim.AdamW(groups, lr=lr, fused=device.type in ("cpu", "cuda"))
+
+
 def linear_schedule(warmup: int, total: int):
     """Multiplier of the learning rate at a step: 0 -> 1 over the warm-up, then 1 -> 0."""
     def factor(step: int) -> float:
@@ -175,7 +185,7 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
     steps_per_epoch = math.ceil(len(train_data) / global_batch)
     total = steps_per_epoch * epochs
     log_steps = log_steps or max(1, steps_per_epoch // 20)
-    optimizer = torch.optim.AdamW(parameter_groups(model, loss, lr, weight_decay, new_token_lr), lr=lr)
+    optimizer = make_optimizer(parameter_groups(model, loss, lr, weight_decay, new_token_lr), lr, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(int(warmup_ratio * total), total))
     autocast, scaler = _autocast(device, amp)
 

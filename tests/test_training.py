@@ -10,7 +10,7 @@ from minisbert import SentenceBert
 from minisbert.data import Example, pairs_to_examples, read_pairs
 from minisbert.evaluation import STSEvaluator
 from minisbert.losses import CosineSimilarityLoss, MultipleNegativesRankingLoss
-from minisbert.training import TrainingError, fit, linear_schedule
+from minisbert.training import TrainingError, fit, linear_schedule, make_optimizer
 
 PAIRS = read_pairs(FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv")
 EXAMPLES = pairs_to_examples(PAIRS, max_score=5.0)
@@ -90,6 +90,27 @@ def test_bad_examples_are_named_before_training(tmp_path):
 def test_warmup_then_linear_decay():
     f = linear_schedule(warmup=4, total=14)
     assert [round(f(s), 3) for s in (0, 3, 4, 9, 14)] == [0.2, 0.8, 1.0, 0.5, 0.0]
+
+
+def test_the_fused_optimizer_takes_the_steps_of_the_plain_adamw_loop():
+    torch.manual_seed(0)
+    params = [torch.randn(50, 8, requires_grad=True), torch.randn(8, requires_grad=True)]
+    twins = [p.detach().clone().requires_grad_() for p in params]
+    start = [p.detach().clone() for p in params]
+    groups = [{"params": params[:1], "weight_decay": 0.01}, {"params": params[1:], "weight_decay": 0.0}]
+    fused = make_optimizer(groups, 1e-2, torch.device("cpu"))
+    assert fused.defaults["fused"]
+    plain = torch.optim.AdamW([{"params": twins[:1], "weight_decay": 0.01}, {"params": twins[1:], "weight_decay": 0.0}],
+                              lr=1e-2, foreach=False)
+    for step in range(5):
+        grads = [torch.randn_like(p) for p in params]
+        for opt, ps in ((fused, params), (plain, twins)):
+            for p, g in zip(ps, grads):
+                p.grad = g.clone()
+            opt.step()
+    for p, q, p0 in zip(params, twins, start):
+        torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-6)
+        assert (p - p0).abs().max() > 1e-3  # they moved
 
 
 def test_vocabulary_extension_trains_and_saves(tmp_path):
