@@ -136,7 +136,8 @@ def _train(args) -> int:
         say(f"before training: {evaluator(model)}")
     history = fit(model, examples, loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   warmup_ratio=args.warmup_ratio, evaluator=evaluator, eval_steps=args.eval_steps,
-                  output_dir=args.output, seed=args.seed, new_token_lr=args.new_token_lr)
+                  output_dir=args.output, seed=args.seed, new_token_lr=args.new_token_lr,
+                  amp={None: None, "fp32": False}.get(args.precision, args.precision))
     evals = [h for h in history if evaluator and evaluator.primary in h]
     for h in evals:
         say(f"epoch {h['epoch']:.2f} step {h['step']}: " + ", ".join(
@@ -244,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extend-vocab", metavar="FILE",
                    help="add the characters of FILE (pairs or one text a line) that are [UNK] to the vocabulary")
     p.add_argument("--new-token-lr", type=float, help="learning rate of the added vocabulary rows (default: --lr)")
+    p.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
+                   help="autocast for the forward pass: bf16 (CPUs and GPUs that have it; about 1.4x the fp32 "
+                        "steps/s on a CPU with AVX-512 bf16) or fp16 (CUDA, with loss scaling) (default: fp16 on "
+                        "CUDA, else fp32)")
     from .assignments import ASSIGNMENTS
     p = sub.add_parser("grade", help="score the course assignments of an edition",
                        description="Run each assignment's grading tests (tests/grading/) against the minisbert/ "

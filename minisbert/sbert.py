@@ -74,6 +74,11 @@ class SentenceBert(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device: str | torch.device | None = None,
                         fused: bool = True) -> "SentenceBert":
+        """Load a model folder (sentence-transformers layout) or a bare BERT folder.
+
+        fused=True (the default) runs the fast path: torch's fused kernels and padding-free
+        layers (see BertModel.from_pretrained); fused=False the written-out code of the lessons.
+        """
         folder = resolve_model(name_or_path)
         modules = read_json(folder / "modules.json",
                             [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])

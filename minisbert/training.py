@@ -175,9 +175,10 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
     epoch), as an interruption would.
     """
     columns = check_examples(train_data)
+    device = model.device
+    autocast, scaler = _autocast(device, amp)  # an impossible precision fails before anything is written
     output_dir = Path(output_dir) if output_dir else checkpoints_dir() / time.strftime("run-%Y%m%d-%H%M%S")
     output_dir.mkdir(parents=True, exist_ok=True)
-    device = model.device
     loss.to(device)
     distributed.init_from_environment(device)  # under torchrun: join the process group
     world, main = distributed.world_size(), distributed.is_main()
@@ -187,7 +188,6 @@ def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batc
     log_steps = log_steps or max(1, steps_per_epoch // 20)
     optimizer = make_optimizer(parameter_groups(model, loss, lr, weight_decay, new_token_lr), lr, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(int(warmup_ratio * total), total))
-    autocast, scaler = _autocast(device, amp)
 
     step, history, best = 0, [], -math.inf
     ckpt = output_dir / "checkpoint"

@@ -92,6 +92,19 @@ def test_train_fine_tunes_evaluates_and_resumes(tmp_path):
     assert again.returncode == 0 and again.stdout.count("epoch 2.00 step 16") == 1
 
 
+def test_train_in_bf16_and_a_precision_the_device_lacks(tmp_path):
+    from conftest import FIXTURES
+    data = FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv"
+    args = ["train", "--model", FIXTURES / "tiny_sbert", "--train", data, "--loss", "cosine", "--epochs", 1,
+            "--batch-size", 8, "--device", "cpu"]
+    out = run(*args, "--precision", "bf16", "--output", tmp_path / "bf16")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "bf16" / "model" / "model.safetensors").is_file()
+    out = run(*args, "--precision", "fp16", "--output", tmp_path / "fp16")
+    assert out.returncode != 0 and "fp16" in out.stderr and "CUDA" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "fp16").exists()
+
+
 def test_train_reports_a_bad_row_before_training(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("sentence1,sentence2,score\na,b,1\nc,d,lots\n")
