@@ -109,9 +109,14 @@ def sts_data():
         pairs(STS / "sts-test.csv", evaluation=True)
 
 
+def dev_and_test(dev, test):
+    """The two evaluators every experiment runs after each epoch: dev chooses, test reports."""
+    return {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+
+
 def exp_sts(epochs=4):
     train, dev, test = sts_data()
-    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    evaluators = dev_and_test(dev, test)
     ours = run_minisbert("sts-cosine", fresh(), pairs_to_examples(train, 5.0), CosineSimilarityLoss(), epochs,
                          evaluators)
     theirs = st_recipe(train, dev, test, epochs)
@@ -125,7 +130,7 @@ def exp_sts(epochs=4):
 
 def exp_objectives(epochs=4):
     train, dev, test = sts_data()
-    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    evaluators = dev_and_test(dev, test)
     positives = [Example((p.sentence1, p.sentence2)) for p in train if p.score >= 4]
     out = {"cosent": run_minisbert("sts-cosent", fresh(), pairs_to_examples(train), CoSENTLoss(), epochs, evaluators),
            "mnrl": run_minisbert("sts-mnrl", fresh(), positives, MultipleNegativesRankingLoss(), epochs, evaluators)}
@@ -157,7 +162,7 @@ def nli_triplets(path):
 
 def exp_recipes(epochs=4):
     train, dev, test = sts_data()
-    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    evaluators = dev_and_test(dev, test)
     out = {"cosine + cosent": run_minisbert("sts-cosine-cosent", fresh(), pairs_to_examples(train, 5.0),
                                             SumLoss(CosineSimilarityLoss(), CoSENTLoss()), epochs, evaluators)}
     model, triplets = fresh(), nli_triplets(SNLI / "dev.txt")
@@ -173,7 +178,7 @@ def exp_recipes(epochs=4):
 def exp_learning_rates(epochs=4, rates=(5e-5, 1e-4)):
     """The cosine recipe at larger learning rates, added to the recipes chosen on dev."""
     train, dev, test = sts_data()
-    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    evaluators = dev_and_test(dev, test)
     out = {f"cosine, lr {lr:g}": run_minisbert(f"sts-cosine-lr{lr:g}", fresh(), pairs_to_examples(train, 5.0),
                                                CosineSimilarityLoss(), epochs, evaluators, lr=lr)
            for lr in rates}
@@ -232,7 +237,7 @@ def unk_share(model, sentences):
 def exp_chinese(epochs=2, new_token_lr=1e-3):
     train = pairs(ZH / "stsb-zh-train.csv")
     dev, test = (pairs(ZH / f"stsb-zh-{s}.csv", evaluation=True) for s in ("dev", "test"))
-    evaluators = {"dev": STSEvaluator(dev), "test": STSEvaluator(test)}
+    evaluators = dev_and_test(dev, test)
     test_sentences = [s for p in test for s in (p.sentence1, p.sentence2)]
     train_sentences = [s for p in train for s in (p.sentence1, p.sentence2)]
     out = {}

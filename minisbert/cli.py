@@ -137,7 +137,7 @@ def _train(args) -> int:
     history = fit(model, examples, loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   warmup_ratio=args.warmup_ratio, evaluator=evaluator, eval_steps=args.eval_steps,
                   output_dir=args.output, seed=args.seed, new_token_lr=args.new_token_lr,
-                  amp={None: None, "fp32": False}.get(args.precision, args.precision))
+                  amp=args.precision)  # None: fp16 on CUDA, else fp32
     evals = [h for h in history if evaluator and evaluator.primary in h]
     for h in evals:
         say(f"epoch {h['epoch']:.2f} step {h['step']}: " + ", ".join(

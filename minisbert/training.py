@@ -100,12 +100,12 @@ def linear_schedule(warmup: int, total: int):
 
 
 def _autocast(device: torch.device, amp):
-    """amp: None (fp16 on CUDA, else off), False, True (fp16), 'fp16' or 'bf16' -> context, GradScaler."""
+    """amp: None (fp16 on CUDA, else off), False or 'fp32', True or 'fp16', 'bf16' -> context, GradScaler."""
     if amp is None:
         amp = "fp16" if device.type == "cuda" else False
     precision = {False: "fp32", True: "fp16"}.get(amp, amp)
     if precision not in PRECISIONS:
-        raise ValueError(f"amp={amp!r}: use None (automatic), False, 'fp16' or 'bf16'")
+        raise ValueError(f"amp={amp!r}: use None (automatic), False ('fp32'), 'fp16' or 'bf16'")
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and device.type == "cuda" else None
     return precision_context(device, precision), scaler  # fp16 on a CPU: a ValueError that says so
 
