@@ -10,7 +10,11 @@ layer 8 L H^2 (projections) + 4 L H I (feed-forward) + 4 L^2 H (attention).
 Sentence sets: the STS Benchmark test sentences (../shared/data, where present) and
 a generated mixed-length set (5 to 120 words, fixed seed).
 
-    python benchmarks/encode_speed.py [--rounds 3] [--batch-size 32] [--json out.json]
+--device cuda runs every contestant on the GPU, adds fp16 rows (minisbert's autocast,
+sentence-transformers' model.half()), synchronises before each clock reading, and
+measures the matmul peak on the GPU (8192 x 8192, since 2048 is too small to time there).
+
+    python benchmarks/encode_speed.py [--rounds 3] [--batch-size 32] [--device cpu] [--json out.json]
 """
 
 import argparse
@@ -23,16 +27,28 @@ from common import alternate, median, mixed_length_sentences, print_table, sts_t
 from minisbert import SentenceBert, resolve_model
 
 
-def matmul_peak(n: int = 2048, repeats: int = 10, dtype=torch.float32) -> float:
-    """GFLOP/s of one large matrix multiply on this machine, now."""
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+def sync(device: torch.device):
+    """Wait for the GPU's queued work, so that the clock measures it (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak(n: int = 2048, repeats: int = 10, dtype=torch.float32, device=torch.device("cpu")) -> float:
+    """GFLOP/s of one large matrix multiply on this device, now."""
+    a, b = torch.randn(n, n, dtype=dtype, device=device), torch.randn(n, n, dtype=dtype, device=device)
     a @ b  # warm-up
     best = float("inf")
     for _ in range(repeats):
+        sync(device)
         start = time.perf_counter()
         a @ b
+        sync(device)
         best = min(best, time.perf_counter() - start)
     return 2 * n ** 3 / best / 1e9
+
+
+def precision_of(contestant: str) -> str:
+    return "bf16" if "bf16" in contestant else "fp16" if "fp16" in contestant else "fp32"
 
 
 def model_gflop(model: SentenceBert, sentences: list[str]) -> float:
@@ -45,11 +61,11 @@ def model_gflop(model: SentenceBert, sentences: list[str]) -> float:
     return float(layers * per_layer.sum()) / 1e9
 
 
-def transformers_encoder(folder, batch_size):
+def transformers_encoder(folder, batch_size, device="cpu"):
     """Raw transformers with exact token-length sorting and mean pooling: a strong baseline."""
     from transformers import AutoModel, AutoTokenizer
     tok = AutoTokenizer.from_pretrained(str(folder))
-    model = AutoModel.from_pretrained(str(folder)).eval()
+    model = AutoModel.from_pretrained(str(folder)).to(device).eval()
 
     def encode(sentences):
         lengths = [len(ids) for ids in tok(sentences, truncation=True, max_length=256)["input_ids"]]
@@ -59,13 +75,13 @@ def transformers_encoder(folder, batch_size):
             for i in range(0, len(order), batch_size):
                 idx = order[i:i + batch_size]
                 batch = tok([sentences[j] for j in idx], padding=True, truncation=True, max_length=256,
-                            return_tensors="pt")
+                            return_tensors="pt").to(device)
                 hidden = model(**batch).last_hidden_state
                 m = batch["attention_mask"][..., None].float()
                 emb = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1), dim=-1)
                 for j, e in zip(idx, emb):
                     out[j] = e
-        return torch.stack(out).numpy()
+        return torch.stack(out).cpu().numpy()
     return encode
 
 
@@ -75,14 +91,16 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--sts-sentences", type=int, default=1000, help="how many STS-B test sentences (default 1000)")
     ap.add_argument("--mixed-sentences", type=int, default=300, help="how many generated sentences (default 300)")
+    ap.add_argument("--device", default="cpu", help="where every contestant runs: cpu (default) or cuda")
     ap.add_argument("--json", help="also write the table to this JSON file")
     args = ap.parse_args()
     from sentence_transformers import SentenceTransformer
     folder = resolve_model()
     bs = args.batch_size
-    st = SentenceTransformer(str(folder), device="cpu")
-    ours = SentenceBert.from_pretrained(folder, device="cpu")
-    raw = transformers_encoder(folder, bs)
+    st = SentenceTransformer(str(folder), device=args.device)
+    ours = SentenceBert.from_pretrained(folder, device=args.device)
+    device = ours.device
+    raw = transformers_encoder(folder, bs, device)
     contestants = {
         "sentence-transformers": lambda s: st.encode(s, batch_size=bs, normalize_embeddings=True),
         "transformers (token-sorted)": raw,
@@ -91,13 +109,19 @@ def main():
     from minisbert.device import bf16_supported
     if bf16_supported(ours.device):
         contestants["minisbert bf16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="bf16")
+    if device.type == "cuda":  # half precision, each library its own way
+        st16 = SentenceTransformer(str(folder), device=args.device).half()
+        contestants["sentence-transformers fp16"] = \
+            lambda s: st16.encode(s, batch_size=bs, normalize_embeddings=True).astype(np.float32)
+        contestants["minisbert fp16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="fp16")
     sets = {"mixed-length": mixed_length_sentences(args.mixed_sentences)}
     sts = sts_test_sentences()
     if sts:
         sets = {"STS-B test": sts[:args.sts_sentences], **sets}
-    peak = {"fp32": matmul_peak()}
-    if "minisbert bf16" in contestants:
-        peak["bf16"] = matmul_peak(dtype=torch.bfloat16)
+    n = 8192 if device.type == "cuda" else 2048
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+    peak = {p: matmul_peak(n, dtype=dtypes[p], device=device)
+            for p in dtypes if any(precision_of(name) == p for name in contestants)}
     rows = []
     for set_name, sentences in sets.items():
         reference = contestants["sentence-transformers"](sentences)
@@ -106,16 +130,17 @@ def main():
             emb = fn(sentences)
             cos = (emb * reference).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(reference, axis=1)
             agreement[name] = float(cos.min())
-        times = alternate({name: (lambda f=fn: f(sentences)) for name, fn in contestants.items()},
+        times = alternate({name: (lambda f=fn: (f(sentences), sync(device))) for name, fn in contestants.items()},
                           rounds=args.rounds)
         gflop = model_gflop(ours, sentences)
         base = len(sentences) / median(times["sentence-transformers"])
         for name, t in times.items():
             rate = len(sentences) / median(t)
-            share = gflop / median(t) / peak["bf16" if "bf16" in name else "fp32"]  # against its own precision
+            share = gflop / median(t) / peak[precision_of(name)]  # against its own precision
             rows.append([set_name, name, f"{rate:.0f}", f"{rate / base:.2f}",
                          f"{100 * share:.0f} %", f"{agreement[name]:.7f}"])
-    print_table(f"Encode throughput (sentences/s, median of {args.rounds} rounds, batch {bs}); "
+    where = f" on {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
+    print_table(f"Encode throughput{where} (sentences/s, median of {args.rounds} rounds, batch {bs}); "
                 "matmul peak (GFLOP/s) " + ", ".join(f"{k} {v:.0f}" for k, v in peak.items()),
                 ["sentences", "library", "sentences/s", "vs ST", "of matmul peak", "min cos vs ST"], rows,
                 json_path=args.json)

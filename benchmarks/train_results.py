@@ -21,11 +21,14 @@ never trains on a test split, and writes benchmarks/results/EXPERIMENT.json):
               `objectives` by their final dev score; the test score of the dev winner is the
               result.
   learning_rates  the cosine recipe at lr 5e-5 and 1e-4, added to the same dev choice.
-  speed       training steps per second, minisbert (padding-free, padded, bf16 autocast) and
+  speed       training steps per second, minisbert (fast path, written-out path, bf16 autocast) and
               sentence-transformers taking turns on shuffled STS-B train batches of 16
-              (cosine recipe, no evaluation), 2 rounds of 100 steps each.
+              (cosine recipe, no evaluation), 2 rounds of 100 steps each; on CUDA also
+              fp16 (minisbert's autocast with loss scaling, sentence-transformers' fp16=True).
 
-    python benchmarks/train_results.py sts [objectives nli chinese recipes learning_rates speed]
+--device (default cpu) is where both libraries train, sentence-transformers' Trainer included.
+
+    python benchmarks/train_results.py sts [objectives nli chinese recipes learning_rates speed] [--device cuda]
 """
 
 import argparse
@@ -44,6 +47,7 @@ from minisbert.training import fit
 RESULTS = REPO / "benchmarks" / "results"
 STS, ZH, SNLI = SHARED_DATA / "stsbenchmark", SHARED_DATA / "stsb-zh", SHARED_DATA / "snli"
 QUICK = None  # --quick: this many training pairs and a tenth as many evaluation pairs, for a smoke test
+DEVICE = "cpu"  # --device: where minisbert and sentence-transformers train
 
 
 def pairs(path, reader=read_pairs, evaluation=False):
@@ -54,8 +58,14 @@ def pairs(path, reader=read_pairs, evaluation=False):
 RECIPE = dict(batch_size=16, lr=2e-5, warmup_ratio=0.1, weight_decay=0.01, max_grad_norm=1.0, seed=0)
 
 
-def fresh():
-    return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
+def fresh(fast=True):
+    return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device=DEVICE, fast=fast)
+
+
+def sync():
+    """Wait for the GPU's queued work before the clock is read (a no-op on the CPU)."""
+    if torch.device(DEVICE).type == "cuda":
+        torch.cuda.synchronize()
 
 
 def run_minisbert(name, model, examples, loss, epochs, evaluators, **kw):
@@ -80,7 +90,7 @@ def st_recipe(train_pairs, dev, test, epochs):
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments, losses)
     from sentence_transformers.evaluation import EmbeddingSimilarityEvaluator, SequentialEvaluator
-    model = SentenceTransformer(str(resolve_model()), device="cpu")
+    model = SentenceTransformer(str(resolve_model()), device=DEVICE)
     data = Dataset.from_dict({"sentence1": [p.sentence1 for p in train_pairs],
                               "sentence2": [p.sentence2 for p in train_pairs],
                               "score": [p.score / 5 for p in train_pairs]})
@@ -91,7 +101,8 @@ def st_recipe(train_pairs, dev, test, epochs):
     args = SentenceTransformerTrainingArguments(
         output_dir=str(RESULTS / "runs" / "st"), num_train_epochs=epochs, per_device_train_batch_size=16,
         learning_rate=2e-5, warmup_ratio=0.1, weight_decay=0.01, max_grad_norm=1.0, seed=0,
-        eval_strategy="epoch", save_strategy="no", report_to="none", logging_steps=50, disable_tqdm=True)
+        eval_strategy="epoch", save_strategy="no", report_to="none", logging_steps=50, disable_tqdm=True,
+        use_cpu=DEVICE == "cpu")
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
                                          loss=losses.CosineSimilarityLoss(model),
                                          evaluator=SequentialEvaluator([ev(dev, "dev"), ev(test, "test")]))
@@ -280,32 +291,42 @@ def exp_speed(steps=100, rounds=2):
     data = Dataset.from_dict({"sentence1": [p.sentence1 for p in train], "sentence2": [p.sentence2 for p in train],
                               "score": [p.score / 5 for p in train]})
 
-    def ours(unpad=True, amp=False):
+    def ours(fast=True, precision="fp32"):
         def run(r):
-            model = fresh()
-            model.bert.config.unpad = unpad
+            model = fresh(fast)
+            sync()
             start = time.perf_counter()
             fit(model, pairs_to_examples(train, 5.0), CosineSimilarityLoss(), epochs=4, stop_after_steps=steps,
-                output_dir=RESULTS / "runs" / f"speed-{r}", resume=False, show_progress=False, amp=amp,
+                output_dir=RESULTS / "runs" / f"speed-{r}", resume=False, show_progress=False, precision=precision,
                 **{**RECIPE, "seed": r})
+            sync()
             return time.perf_counter() - start
         return run
 
-    def theirs(r):
-        model = SentenceTransformer(str(resolve_model()), device="cpu")
-        args = SentenceTransformerTrainingArguments(
-            output_dir=str(RESULTS / "runs" / "st-speed"), max_steps=steps, per_device_train_batch_size=16,
-            learning_rate=2e-5, seed=r, save_strategy="no", report_to="none", disable_tqdm=True)
-        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
-                                             loss=losses.CosineSimilarityLoss(model))
-        start = time.perf_counter()
-        trainer.train()
-        return time.perf_counter() - start
+    def theirs(precision="fp32"):
+        def run(r):
+            model = SentenceTransformer(str(resolve_model()), device=DEVICE)
+            args = SentenceTransformerTrainingArguments(
+                output_dir=str(RESULTS / "runs" / "st-speed"), max_steps=steps, per_device_train_batch_size=16,
+                learning_rate=2e-5, seed=r, save_strategy="no", report_to="none", disable_tqdm=True,
+                use_cpu=DEVICE == "cpu", fp16=precision == "fp16")
+            trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
+                                                 loss=losses.CosineSimilarityLoss(model))
+            sync()
+            start = time.perf_counter()
+            trainer.train()
+            sync()
+            return time.perf_counter() - start
+        return run
 
-    contestants = {"sentence-transformers": theirs, "minisbert": ours(),
-                   "minisbert, padded batches (unpad=False)": ours(unpad=False)}
-    if bf16_supported(torch.device("cpu")):
-        contestants["minisbert, bf16 autocast"] = ours(amp="bf16")
+    device = torch.device(DEVICE)
+    contestants = {"sentence-transformers": theirs(), "minisbert": ours(),
+                   "minisbert, written-out path (fast=False)": ours(fast=False)}
+    if bf16_supported(device):
+        contestants["minisbert, bf16 autocast"] = ours(precision="bf16")
+    if device.type == "cuda":
+        contestants["sentence-transformers, fp16"] = theirs("fp16")
+        contestants["minisbert, fp16 autocast"] = ours(precision="fp16")
     times = {name: [] for name in contestants}
     for r in range(rounds):  # taking turns, so that drift hits all alike
         for name, run in contestants.items():
@@ -313,7 +334,8 @@ def exp_speed(steps=100, rounds=2):
     rates = {name: steps / min(t) for name, t in times.items()}
     base = rates["sentence-transformers"]
     result = {name: {"steps_per_s": round(v, 3), "vs_st": round(v / base, 2)} for name, v in rates.items()}
-    print_table(f"Training steps/s (batch 16, STS-B train, cosine loss, best of {rounds} rounds of {steps} "
+    where = f" on {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
+    print_table(f"Training steps/s{where} (batch 16, STS-B train, cosine loss, best of {rounds} rounds of {steps} "
                 "steps, model loading excluded)", ["trainer", "steps/s", "vs ST"],
                 [[k, v["steps_per_s"], v["vs_st"]] for k, v in result.items()])
     return result
@@ -327,9 +349,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("experiments", nargs="+", choices=list(EXPERIMENTS))
     ap.add_argument("--quick", type=int, metavar="N", help="smoke test: N training pairs only")
+    ap.add_argument("--device", default="cpu", help="where both libraries train: cpu (default) or cuda")
     args = ap.parse_args()
-    global QUICK
-    QUICK = args.quick
+    global QUICK, DEVICE
+    QUICK, DEVICE = args.quick, args.device
     if not STS.is_dir():
         print(f"skipped: {SHARED_DATA} is absent (the shared benchmark data is not on this machine)")
         return

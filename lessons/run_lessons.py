@@ -6,7 +6,7 @@
     python lessons/run_lessons.py --check --solutions   # also run the exercise solutions (solutions/*.py)
 
 A lesson fails when a cell raises, which is what a failed reference check
-(minisbert.check) does; the first failing cell's error is printed. Each lesson
+(minisbert.course.check) does; the first failing cell's error is printed. Each lesson
 has a time limit (--timeout, default 180 s) and the run a total one (--budget).
 MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps).
 """

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .packing import Packing
+from .errors import ConfigError
 
 
 def extended_attention_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -61,22 +61,19 @@ class MultiHeadAttention(nn.Module):
     """BERT's self-attention: separate query/key/value projections, h heads.
 
     The submodule names `query`, `key`, `value` are those of BERT's checkpoints
-    (`encoder.layer.N.attention.self.query.weight`, ...). With `fused=True` the
-    heads go through torch's fused `F.scaled_dot_product_attention` kernel
-    instead of the written-out function; both give the same numbers (tested),
-    but only the written-out one can return the attention probabilities.
+    (`encoder.layer.N.attention.self.query.weight`, ...). `fast.py` holds a
+    faster twin of this class, proven to compute the same numbers.
     """
 
-    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, fused: bool = False):
+    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0):
         super().__init__()
         if hidden_size % num_heads:
-            raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
+            raise ConfigError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
         self.num_heads, self.head_dim = num_heads, hidden_size // num_heads
         self.query = nn.Linear(hidden_size, hidden_size)  # W^Q for all heads at once
         self.key = nn.Linear(hidden_size, hidden_size)
         self.value = nn.Linear(hidden_size, hidden_size)
         self.dropout = dropout
-        self.fused = fused
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION multihead: (B, L, H) -> (B, h, L, d): view into heads, then move the head axis forward
@@ -84,29 +81,18 @@ class MultiHeadAttention(nn.Module):
         return x.view(B, L, self.num_heads, self.head_dim).transpose(1, 2)  # (B, h, L, d)
         # END SOLUTION
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | Packing | None = None,
-                output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, L, H); mask: additive (B, 1, 1, L). Returns (B, L, H) and, if asked, (B, h, L, L).
-
-        Padding-free: with a `Packing` as the mask, x holds only the real tokens, (T, H),
-        and so does the output; the heads still attend on the (B, L) grid.
-        """
-        packing = mask if isinstance(mask, Packing) else None
-        q, k, v = self.query(x), self.key(x), self.value(x)  # (B, L, H), or (T, H) packed
-        if packing is not None:
-            q, k, v = packing.unpack(q), packing.unpack(k), packing.unpack(v)  # (T, H) -> (B, L, H)
-            mask = packing.mask
-        B, L, H = q.shape
-        q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)  # (B, h, L, d)
-        p = self.dropout if self.training else 0.0
-        if self.fused and not output_attentions:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-            probs = None
-        else:
-            out, probs = scaled_dot_product_attention(q, k, v, mask, p, self.training)
+    def merge_heads(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION multihead: merge the heads back: (B, h, L, d) -> (B, L, h*d)
-        out = out.transpose(1, 2).reshape(B, L, H)  # (B, h, L, d) -> (B, L, h*d): concatenate the heads
+        B, h, L, d = x.shape
+        return x.transpose(1, 2).reshape(B, L, h * d)  # (B, L, h, d) -> (B, L, H): concatenate the heads
         # END SOLUTION
-        if packing is not None:
-            out = packing.pack(out)  # (B, L, H) -> (T, H)
-        return out, (probs if output_attentions else None)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: (B, L, H); mask: additive (B, 1, 1, L). Returns (B, L, H) and, if asked, (B, h, L, L)."""
+        q = self.split_heads(self.query(x))  # (B, L, H) -> (B, h, L, d)
+        k = self.split_heads(self.key(x))
+        v = self.split_heads(self.value(x))
+        p = self.dropout if self.training else 0.0
+        out, probs = scaled_dot_product_attention(q, k, v, mask, p, self.training)  # (B, h, L, d)
+        return self.merge_heads(out), (probs if output_attentions else None)  # (B, L, H)

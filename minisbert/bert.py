@@ -4,7 +4,7 @@
 
 The attribute names (`embeddings.word_embeddings`, `encoder.layer.3.attention.
 self.query`, ...) are those of BERT's checkpoints, so pretrained weights load by
-name; `checkpoint.py` does the reading and the shape checks.
+name; `weights.py` does the reading and the shape checks.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from torch import nn
 
 from .attention import extended_attention_mask
 from .device import pick_device
-from .errors import ConfigError
-from .hub import resolve_model
-from .layers import EncoderLayer, LayerNorm, use_fused_kernels
-from .packing import Packing
+from .errors import ConfigError, InputError
+from .fast import FastEncoder
+from .layers import EncoderLayer, LayerNorm
+from .model_finder import resolve_model
+from .weights import check_bert_weights, read_bert_weights
 
 
 @dataclass
@@ -40,8 +41,6 @@ class BertConfig:
     pad_token_id: int = 0
     initializer_range: float = 0.02  # std of the normal initialisation
     position_embedding_type: str = "absolute"  # learned absolute positions only
-    fused: bool = False  # torch's fused kernels for attention, LayerNorm and GELU: the same numbers, faster
-    unpad: bool = False  # per-token layers on the real tokens only (packing.py): the same numbers, less work
 
     def __post_init__(self):
         def refuse(field, why):
@@ -127,13 +126,24 @@ class BertEmbeddings(nn.Module):
 
 
 class Encoder(nn.Module):
+    """N encoder layers, each reading the output of the one before."""
+
     def __init__(self, cfg: BertConfig):
         super().__init__()
         self.layer = nn.ModuleList(
             EncoderLayer(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size,
-                         cfg.layer_norm_eps, cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob,
-                         cfg.fused)
+                         cfg.layer_norm_eps, cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob)
             for _ in range(cfg.num_hidden_layers))
+
+    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_attentions: bool = False):
+        """x: (B, L, H), attention_mask: (B, L) -> N + 1 hidden states (B, L, H), N attentions (B, h, L, L)."""
+        mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, L)
+        hidden, attentions = [x], []
+        for layer in self.layer:
+            x, probs = layer(x, mask, output_attentions)
+            hidden.append(x)
+            attentions.append(probs)
+        return hidden, attentions
 
 
 class Pooler(nn.Module):
@@ -156,14 +166,14 @@ class EncoderOutput:
 
 
 class BertModel(nn.Module):
-    def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True, fast: bool = False):
         super().__init__()
         self.config = config
+        self.fast = fast  # chosen here, once: the written-out encoder or its fast twin (fast.py)
         self.embeddings = BertEmbeddings(config)
-        self.encoder = Encoder(config)
+        self.encoder = FastEncoder(config) if fast else Encoder(config)
         self.pooler = Pooler(config) if add_pooling_layer else None
         self.apply(self._init_weights)
-        use_fused_kernels(self, config.fused)
 
     def _init_weights(self, module: nn.Module):
         # BERT's initialisation: N(0, 0.02) weights, zero biases, LayerNorm as identity.
@@ -180,44 +190,34 @@ class BertModel(nn.Module):
         """input_ids, attention_mask, token_type_ids: (B, L) -> EncoderOutput, last_hidden_state (B, L, H)."""
         B, L = input_ids.shape
         if L > self.config.max_position_embeddings:
-            raise ValueError(f"input of {L} tokens is longer than max_position_embeddings="
+            raise InputError(f"input of {L} tokens is longer than max_position_embeddings="
                              f"{self.config.max_position_embeddings}; truncate it (max_length=...)")
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)  # (B, L, H)
-        mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, L)
-        packing = None
-        if self.config.unpad and not bool(attention_mask.all()):
-            # The layers see the T real tokens (T, H) and a Packing in place of the mask.
-            packing = mask = Packing(attention_mask, mask)
-            x = packing.pack(x)  # (B, L, H) -> (T, H)
-        hidden, attentions = [x], []
-        for layer in self.encoder.layer:
-            x, probs = layer(x, mask, output_attentions)
-            hidden.append(x)
-            attentions.append(probs)
-        grid = packing.unpack if packing is not None else (lambda t: t)  # (T, H) -> (B, L, H), zeros at padding
-        return EncoderOutput(grid(x), tuple(map(grid, hidden)) if output_hidden_states else None,
+        hidden, attentions = self.encoder(x, attention_mask, output_attentions)
+        return EncoderOutput(hidden[-1], tuple(hidden) if output_hidden_states else None,
                              tuple(attentions) if output_attentions else None)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2", device: str | torch.device | None = None,
-                        fused: bool = False, unpad: bool | None = None) -> "BertModel":
+                        fast: bool = True) -> "BertModel":
         """Build the model from config.json and load model.safetensors (or pytorch_model.bin).
 
         Every tensor is matched by name and shape; if anything is missing,
         unexpected or misshapen, a CheckpointError lists it and no model is returned.
-        fused: torch's fused kernels; unpad: padding-free layers (by default with fused).
-        Both give the written-out model's numbers, faster; the written-out path is the default here.
+        fast=True (the default) builds the fast encoder of fast.py; fast=False the
+        written-out one of the lessons. Both compute the same numbers.
         """
-        from .checkpoint import load_bert_weights
         folder = resolve_model(name_or_path)
         config = BertConfig.from_json(folder / "config.json")
-        config.fused = fused
-        config.unpad = fused if unpad is None else unpad
-        state, has_pooler = load_bert_weights(folder, config)
-        model = cls(config, add_pooling_layer=has_pooler)
+        state, path = read_bert_weights(folder)
+        has_pooler = any(k.startswith("pooler.") for k in state)
+        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+            expected = {k: v.shape for k, v in cls(config, has_pooler).state_dict().items()}
+        state = check_bert_weights(state, expected, path, folder / "config.json")
+        model = cls(config, add_pooling_layer=has_pooler, fast=fast)
         model.load_state_dict(state, strict=True)
         return model.to(pick_device(device)).eval()

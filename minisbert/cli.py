@@ -6,26 +6,33 @@ import argparse
 import sys
 from pathlib import Path
 
-from .hub import DEFAULT_MODEL
+from .device import PRECISIONS
+from .errors import InputError, MinisbertError
+from .losses import LOSSES
+from .model_finder import DEFAULT_MODEL
+
+# Every loss of the registry that a train file can feed (mse needs target vectors, not a file).
+TRAINABLE_LOSSES = [name for name in LOSSES if name != "mse"]
+from .errors import InputError
 
 UNK_NOTE_SHARE = 0.2  # warn when a fifth of a sentence's tokens are [UNK]
 
 
 def _load(args):
     from .sbert import SentenceBert
-    return SentenceBert.from_pretrained(args.model, device=args.device)
+    return SentenceBert.from_pretrained(args.model, device=args.device, fast=args.fast)
 
 
 def _read_lines(path: str) -> list[str]:
     from .corpus import read_lines
     lines = list(read_lines(path))
     if not lines:
-        raise ValueError(f"{path} holds no sentences (one sentence a line is expected)")
+        raise InputError(f"{path} holds no sentences (one sentence a line is expected)")
     return lines
 
 
 def _tokenize(args) -> int:
-    from .tokenizer import WordPieceTokenizer
+    from .tokenizers import WordPieceTokenizer
     tok = WordPieceTokenizer.from_pretrained(args.model)
     for text in args.texts:
         ids = tok.encode(text)
@@ -104,7 +111,7 @@ def _training_examples(args, model):
         except ValueError:
             pairs = [p for p in read_pairs(args.train) if p.score >= args.positive_score]
             if not pairs:
-                raise ValueError(f"{args.train} has no pair scored >= --positive-score "
+                raise InputError(f"{args.train} has no pair scored >= --positive-score "
                                  f"{args.positive_score}") from None
             return [Example((p.sentence1, p.sentence2)) for p in pairs], losses.MultipleNegativesRankingLoss()
     pairs = read_pairs(args.train)
@@ -119,7 +126,7 @@ def _train(args) -> int:
     from . import distributed
     from .data import read_pairs
     from .evaluation import STSEvaluator
-    from .training import fit
+    from .training import TrainConfig, fit
     model = _load(args)
     distributed.init_from_environment(model.device)  # under torchrun; only rank 0 prints
     say = print if distributed.is_main() else (lambda *a, **k: None)
@@ -134,10 +141,10 @@ def _train(args) -> int:
         say(f"added {len(added)} tokens to the vocabulary (now {len(model.tokenizer)})")
     if evaluator and distributed.is_main():
         say(f"before training: {evaluator(model)}")
-    history = fit(model, examples, loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                  warmup_ratio=args.warmup_ratio, evaluator=evaluator, eval_steps=args.eval_steps,
-                  output_dir=args.output, seed=args.seed, new_token_lr=args.new_token_lr,
-                  amp=args.precision)  # None: fp16 on CUDA, else fp32
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, warmup_ratio=args.warmup_ratio,
+                         eval_steps=args.eval_steps, seed=args.seed, new_token_lr=args.new_token_lr,
+                         precision=args.precision)
+    history = fit(model, examples, loss, config, evaluator=evaluator, output_dir=args.output)
     evals = [h for h in history if evaluator and evaluator.primary in h]
     for h in evals:
         say(f"epoch {h['epoch']:.2f} step {h['step']}: " + ", ".join(
@@ -147,16 +154,16 @@ def _train(args) -> int:
 
 
 def _grade(args) -> int:
-    from .assignments import REPO, grade, report
-    results = grade(Path(args.path) if args.path else REPO, args.only)
+    from .course.assignments import grade, report
+    results = grade(Path(args.path), args.only)
     print(report(results))
     return 0 if all(r.earned == r.points for r in results) else 1
 
 
 def _student_edition(args) -> int:
-    from .assignments import check_edition, make_student_edition
+    from .course.assignments import check_edition, make_student_edition
     out = Path(args.output)
-    removed = make_student_edition(out)
+    removed = make_student_edition(out, Path(args.source))
     print(f"wrote {out}: {sum(removed.values())} solution blocks removed ("
           + ", ".join(f"{k} {v}" for k, v in removed.items()) + "); lessons/solutions/ left out")
     if args.no_check:
@@ -189,9 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     def with_device(p, batch=False):
         p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: $MINISBERT_DEVICE, else the "
                                         "first of cuda, mps, cpu that exists)")
+        p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
+                       help="run the fast encoder (fused kernels, padding-free layers; the same numbers); "
+                            "--no-fast runs the written-out code of the lessons (default: fast)")
         if batch:
             p.add_argument("--batch-size", type=int, default=32, help="sentences per batch (default: %(default)s)")
-            p.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+            p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                            help="bf16 (CPUs and GPUs that have it) or fp16 (CUDA): faster matrix products, "
                                 "cosine >= 0.999 against fp32 (default: %(default)s)")
         return p
@@ -229,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "without) goes to OUTPUT/model, with history and training.png beside it; rerunning "
                             "the same command resumes an interrupted run."))
     p.add_argument("--train", required=True, metavar="FILE")
-    p.add_argument("--loss", required=True, choices=["cosine", "softmax", "mnrl", "cosent", "triplet", "contrastive"])
+    p.add_argument("--loss", required=True, choices=TRAINABLE_LOSSES,
+                   help="the objective: " + ", ".join(TRAINABLE_LOSSES))
     p.add_argument("--output", required=True, metavar="DIR", help="e.g. checkpoints/my-run")
     p.add_argument("--eval", metavar="FILE", help="scored pairs for STS evaluation after each epoch")
     p.add_argument("--epochs", type=int, default=1, help="(default: %(default)s)")
@@ -245,16 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extend-vocab", metavar="FILE",
                    help="add the characters of FILE (pairs or one text a line) that are [UNK] to the vocabulary")
     p.add_argument("--new-token-lr", type=float, help="learning rate of the added vocabulary rows (default: --lr)")
-    p.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
-                   help="autocast for the forward pass: bf16 (CPUs and GPUs that have it; about 1.4x the fp32 "
-                        "steps/s on a CPU with AVX-512 bf16) or fp16 (CUDA, with loss scaling) (default: fp16 on "
-                        "CUDA, else fp32)")
-    from .assignments import ASSIGNMENTS
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                   help="autocast for the forward pass: bf16 (CPUs and GPUs that have it) or fp16 (CUDA, with "
+                        "loss scaling) (default: %(default)s)")
+    from .course.assignments import ASSIGNMENTS
     p = sub.add_parser("grade", help="score the course assignments of an edition",
                        description="Run each assignment's grading tests (tests/grading/) against the minisbert/ "
                                    "of PATH and print a score per assignment with the first failing check, then "
                                    "the total. Exit status 0 only with full marks.")
-    p.add_argument("path", nargs="?", metavar="PATH", help="root of the edition (default: this repository)")
+    p.add_argument("path", nargs="?", default=".", metavar="PATH",
+                   help="root of the edition to grade (default: the current folder)")
     p.add_argument("--only", nargs="+", choices=list(ASSIGNMENTS), metavar="NAME",
                    help="grade only these assignments: " + ", ".join(ASSIGNMENTS))
     p.set_defaults(run=_grade)
@@ -264,16 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "lessons/solutions/; then check that the edition imports and fails only "
                                    "where solutions are missing.")
     p.add_argument("output", metavar="OUTPUT", help="a new or empty folder")
+    p.add_argument("--source", default=".", metavar="DIR",
+                   help="the course checkout to copy (default: the current folder)")
     p.add_argument("--no-check", action="store_true", help="skip the check (it runs the grader)")
     p.set_defaults(run=_student_edition)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import MinisbertError
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (MinisbertError, FileNotFoundError, FileExistsError, ValueError, TypeError) as e:
+    except MinisbertError as e:  # a failure minisbert diagnosed; anything else is a bug and keeps its traceback
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from numpy.lib.format import open_memmap
+from .errors import InputError, MissingFileError
 
 
 def read_lines(path: str | Path):
     """The non-empty lines of a UTF-8 file, stripped, read lazily."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"input file {p} does not exist")
+        raise MissingFileError(f"input file {p} does not exist")
     with p.open(encoding="utf-8") as f:
         for line in f:
             if line.strip():
@@ -63,11 +64,11 @@ def encode_file(model_name: str, input_path: str | Path, output_path: str | Path
                 show_progress: bool = True, precision: str = "fp32") -> tuple[int, int]:
     """Embed every non-empty line of input_path into output_path (.npy, float32); returns (rows, dimension)."""
     if not isinstance(num_workers, int) or num_workers < 1:
-        raise ValueError(f"num_workers={num_workers!r}: use a positive integer")
+        raise InputError(f"num_workers={num_workers!r}: use a positive integer")
     n = sum(1 for _ in read_lines(input_path))
     if not n:
-        raise ValueError(f"{input_path} holds no sentences (one sentence a line is expected)")
-    from .hub import resolve_model
+        raise InputError(f"{input_path} holds no sentences (one sentence a line is expected)")
+    from .model_finder import resolve_model
     from .sbert import SentenceBert
     folder = resolve_model(model_name)
     workers = min(num_workers, n)

@@ -20,6 +20,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from .errors import DataError, MissingFileError
 
 NLI_LABELS = {"entailment": 0, "neutral": 1, "contradiction": 2}
 
@@ -36,10 +37,6 @@ class Example:
     """One training row: the texts, each embedded by the same model, and a label."""
     texts: tuple[str, ...]
     label: object = 0.0  # a score, a class id, or a target vector
-
-
-class DataError(ValueError):
-    """A data file that cannot be read as asked: names the file and line."""
 
 
 def _is_number(value) -> bool:
@@ -59,7 +56,7 @@ def _number(value, path, line, what="score") -> float:
 def _rows(path: Path) -> tuple[list[str] | None, list[tuple[int, list | dict]]]:
     """(header or None, [(line number, fields)]); JSON Lines rows are dicts."""
     if not path.is_file():
-        raise FileNotFoundError(f"data file {path} does not exist")
+        raise MissingFileError(f"data file {path} does not exist")
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     if not any(line.strip() for line in lines):
         raise DataError(f"{path} is empty")

@@ -12,6 +12,7 @@ import os
 import warnings
 
 import torch
+from .errors import InputError
 
 
 def _available(kind: str) -> bool:
@@ -35,12 +36,12 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"{source}={device!r} is not a device; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
+        raise InputError(f"{source}={device!r} is not a device; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
     if not _available(device.type):
-        raise ValueError(f"{source} asks for {device.type!r}, which this machine does not have; "
+        raise InputError(f"{source} asks for {device.type!r}, which this machine does not have; "
                          "use 'cpu' or leave the device unset to pick automatically")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"{source} asks for {device}, but only {torch.cuda.device_count()} CUDA devices exist")
+        raise InputError(f"{source} asks for {device}, but only {torch.cuda.device_count()} CUDA devices exist")
     return device
 
 
@@ -61,12 +62,12 @@ def precision_context(device: torch.device, precision: str = "fp32"):
     bf16 where the processor lacks it falls back to float32 with a warning; fp16 needs CUDA.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}")
+        raise InputError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}")
     if precision == "fp32":
         return contextlib.nullcontext()
     if precision == "fp16":
         if device.type != "cuda":
-            raise ValueError(f"precision='fp16' needs CUDA (this is {device.type}); on a CPU use 'bf16'")
+            raise InputError(f"precision='fp16' needs CUDA (this is {device.type}); on a CPU use 'bf16'")
         return torch.autocast("cuda", dtype=torch.float16)
     if not bf16_supported(device):
         warnings.warn(f"this {device.type} has no bf16 support; computing in float32 instead", stacklevel=3)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from .errors import InputError
 
 
 def pearson(x, y) -> float:
@@ -43,7 +44,7 @@ def evaluate_sts(model, pairs, batch_size: int = 32, show_progress: bool | None 
                  precision: str = "fp32") -> dict[str, float]:
     """Pearson and Spearman (x 100) of cosine similarity against the gold scores."""
     if not pairs:
-        raise ValueError("no pairs to evaluate")
+        raise InputError("no pairs to evaluate")
     cosine = _pair_cosines(model, [p.sentence1 for p in pairs], [p.sentence2 for p in pairs], batch_size,
                            show_progress, precision)
     gold = [p.score for p in pairs]

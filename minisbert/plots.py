@@ -1,4 +1,4 @@
-"""Pictures for the lessons: heatmaps (attention, cosine matrices) and a 2-D map of embeddings.
+"""Pictures: heatmaps (attention, cosine matrices), a 2-D map of embeddings, training curves.
 
 Chinese labels need a font with CJK glyphs; matplotlib's default (DejaVu Sans)
 has none and draws empty boxes. `use_cjk_font()` selects one that is installed
@@ -93,3 +93,24 @@ def plot_embedding_map(embeddings, labels, groups=None, title: str = "", ax=None
         ax.legend()
     ax.set(title=title, xlabel="principal component 1", ylabel="principal component 2")
     return ax
+
+
+def plot_history(history: list[dict], path: Path) -> None:
+    """Training curves to an image file: the loss by step and, if any, the evaluation scores by step."""
+    # A bare Figure, not pyplot: no GUI backend needed, and a notebook's own backend is left alone.
+    from matplotlib.figure import Figure
+    losses = [(r["step"], r["loss"]) for r in history if "loss" in r]
+    metric_keys = [k for k in dict.fromkeys(k for r in history for k in r) if k not in ("step", "epoch", "loss", "lr")]
+    fig = Figure(figsize=(11 if metric_keys else 6, 4))
+    axes = fig.subplots(1, 2 if metric_keys else 1, squeeze=False)
+    if losses:
+        axes[0, 0].plot(*zip(*losses), color="tab:blue")
+    axes[0, 0].set(title="training loss", xlabel="step", ylabel="loss")
+    if metric_keys:
+        for k in metric_keys:
+            points = [(r["step"], r[k]) for r in history if k in r]
+            axes[0, 1].plot(*zip(*points), marker="o", label=k)
+        axes[0, 1].set(title="evaluation", xlabel="step", ylabel="score")
+        axes[0, 1].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

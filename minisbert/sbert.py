@@ -19,34 +19,17 @@ import torch
 from torch import nn
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
-from .base_tokenizer import check_text
 from .bert import BertModel
 from .device import precision_context
-from .errors import CheckpointError, ConfigError
-from .hub import DEFAULT_MODEL, read_json, resolve_model
+from .errors import CheckpointError, ConfigError, InputError, InputTypeError
+from .inputs import check_iterable, check_text, check_texts
+from .model_finder import DEFAULT_MODEL, read_json, resolve_model
+from .model_folder import read_modules
 from .pooling import Pooling, l2_normalize
-from .sentencepiece_tokenizer import SentencePieceTokenizer
 from .similarity import cos_sim
-from .tokenizer import WordPieceTokenizer
+from .tokenizers import SentencePieceTokenizer, WordPieceTokenizer
 
 PROGRESS_MIN_SENTENCES = 1000  # show a progress bar by default from this many sentences on
-
-
-def check_sentences_iterable(sentences):
-    if isinstance(sentences, (bytes, bytearray)) or not hasattr(sentences, "__iter__"):
-        raise TypeError(f"sentences must be a str or a list of str, not {type(sentences).__name__}")
-    return sentences
-
-
-def check_sentences(sentences) -> list[str]:
-    """A list of str, or a TypeError naming the first bad item and its type."""
-    sentences = list(check_sentences_iterable(sentences))
-    for i, s in enumerate(sentences):
-        if not isinstance(s, str):
-            hint = " (decode bytes first)" if isinstance(s, (bytes, bytearray)) else ""
-            raise TypeError(f"sentences[{i}] is {type(s).__name__}, not str{hint}")
-        check_text(s, f"sentences[{i}]")  # invalid Unicode, named by its index
-    return sentences
 
 
 class SentenceBert(nn.Module):
@@ -73,26 +56,16 @@ class SentenceBert(nn.Module):
     # -- loading -----------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device: str | torch.device | None = None,
-                        fused: bool = True) -> "SentenceBert":
+                        fast: bool = True) -> "SentenceBert":
         """Load a model folder (sentence-transformers layout) or a bare BERT folder.
 
-        fused=True (the default) runs the fast path: torch's fused kernels and padding-free
-        layers (see BertModel.from_pretrained); fused=False the written-out code of the lessons.
+        fast=True (the default) builds the fast encoder (fast.py: fused kernels, padding-free
+        layers); fast=False the written-out code of the lessons. Both give the same numbers.
         """
         folder = resolve_model(name_or_path)
-        modules = read_json(folder / "modules.json",
-                            [{"path": "", "type": "Transformer"}, {"path": "1_Pooling", "type": "Pooling"}])
-        kinds = {}
-        for m in modules:
-            kind = m.get("type", "").rsplit(".", 1)[-1]
-            if kind not in ("Transformer", "Pooling", "Normalize"):
-                raise ConfigError(f"{folder / 'modules.json'} lists a {m.get('type')} module ({m.get('path')}), "
-                                  "which minisbert does not implement (it has Transformer, Pooling, Normalize)")
-            kinds[kind] = folder / m.get("path", "")
-        if "Transformer" not in kinds:
-            raise ConfigError(f"{folder / 'modules.json'} lists no Transformer module")
+        kinds = read_modules(folder)
         encoder_dir = kinds["Transformer"]
-        bert = BertModel.from_pretrained(encoder_dir, device=device, fused=fused)
+        bert = BertModel.from_pretrained(encoder_dir, device=device, fast=fast)
         if any(encoder_dir.glob("*.model")) and not (encoder_dir / "vocab.txt").is_file():
             tokenizer = SentencePieceTokenizer.from_pretrained(encoder_dir)
         else:
@@ -116,11 +89,28 @@ class SentenceBert(nn.Module):
         return model.eval()  # dropout off until training asks for it
 
     # -- the forward pass ----------------------------------------------------------
-    def tokenize(self, texts: Sequence[str], text_pairs=None) -> dict[str, torch.Tensor]:
-        """Tokens for a batch, cut to max_seq_length and padded: input_ids etc. of shape (B, L)."""
+    def token_rows(self, texts: list[str], warn: bool = True) -> tuple[list[tuple[list[int], list[int]]], int]:
+        """(ids, token type ids) of each text, cut to max_seq_length, and how many were cut.
+
+        The one tokenization path of the model: `encode` and training both come through here.
+        warn: one warning for all the texts that were cut (training counts them and warns once per run).
+        """
         if self.do_lower_case:
             texts = [t.lower() for t in texts]
-        return self.tokenizer(texts, text_pairs, max_length=self.max_seq_length)
+        rows, truncated = [], 0
+        for text in texts:
+            row, cut = self.tokenizer.encode_truncated(text, self.max_seq_length)
+            rows.append(row)
+            truncated += cut
+        if truncated and warn:
+            warnings.warn(f"{truncated} of {len(texts)} texts were longer than max_seq_length="
+                          f"{self.max_seq_length} tokens and were truncated; only their beginning is embedded",
+                          stacklevel=3)
+        return rows, truncated
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Tokens for a batch, cut to max_seq_length and padded: input_ids etc. of shape (B, L)."""
+        return self.tokenizer.pad(self.token_rows(check_texts(texts, "texts"))[0])
 
     def forward(self, features: dict[str, torch.Tensor], normalize: bool | None = None) -> torch.Tensor:
         """A tokenized batch (on self.device) -> sentence embeddings (B, D).
@@ -144,22 +134,12 @@ class SentenceBert(nn.Module):
         products in reduced precision: faster, cosine >= 0.999 against float32.
         """
         if convert_to not in ("numpy", "torch"):
-            raise ValueError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
+            raise InputError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size={batch_size!r}: use a positive integer")
+            raise InputError(f"batch_size={batch_size!r}: use a positive integer")
         single = isinstance(sentences, str)
-        texts = [sentences] if single else check_sentences(sentences)
-        if self.do_lower_case:
-            texts = [t.lower() for t in texts]
-        rows, truncated = [], 0
-        for text in texts:
-            row, cut = self.tokenizer.encode_truncated(text, self.max_seq_length)
-            rows.append(row)
-            truncated += cut
-        if truncated:
-            warnings.warn(f"{truncated} of {len(texts)} texts were longer than max_seq_length="
-                          f"{self.max_seq_length} tokens and were truncated; only their beginning is embedded",
-                          stacklevel=2)
+        texts = [sentences] if single else check_texts(sentences)
+        rows, _ = self.token_rows(texts)
         out = torch.empty(len(texts), self.dimension)
         order = sorted(range(len(texts)), key=lambda i: -len(rows[i][0]))  # longest first
         show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
@@ -185,11 +165,11 @@ class SentenceBert(nn.Module):
         the chunk, not by the stream: a million sentences cost no more than chunk_size do.
         """
         if not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ValueError(f"chunk_size={chunk_size!r}: use a positive integer")
+            raise InputError(f"chunk_size={chunk_size!r}: use a positive integer")
         if isinstance(sentences, str):
-            raise TypeError("encode_iter takes an iterable of sentences; use encode for one string")
+            raise InputTypeError("encode_iter takes an iterable of sentences; use encode for one string")
         chunk = []
-        for i, text in enumerate(check_sentences_iterable(sentences)):
+        for i, text in enumerate(check_iterable(sentences)):
             chunk.append(check_text(text, f"sentences[{i}]"))
             if len(chunk) == chunk_size:
                 yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision)
@@ -213,8 +193,8 @@ class SentenceBert(nn.Module):
         if not isinstance(self.tokenizer, WordPieceTokenizer):
             raise NotImplementedError("vocabulary extension is implemented for WordPiece vocabularies only")
         if (tokens is None) == (texts is None):
-            raise ValueError("give either tokens or texts")
-        wanted = list(tokens) if tokens is not None else self.tokenizer.missing_pieces(check_sentences(texts))
+            raise InputError("give either tokens or texts, not both or neither")
+        wanted = list(tokens) if tokens is not None else self.tokenizer.missing_pieces(check_texts(texts, "texts"))
         added = self.tokenizer.add_tokens(wanted)
         if added:
             with torch.no_grad():
@@ -224,6 +204,6 @@ class SentenceBert(nn.Module):
 
     # -- saving ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the model in the sentence-transformers layout; see `minisbert/saving.py`."""
-        from .saving import save_sentence_bert
+        """Write the model in the sentence-transformers layout; see `minisbert/model_folder.py`."""
+        from .model_folder import save_sentence_bert
         return save_sentence_bert(self, Path(path))

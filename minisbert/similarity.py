@@ -14,6 +14,7 @@ import heapq
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .errors import InputError
 
 
 def _as_2d(x) -> torch.Tensor:
@@ -24,7 +25,7 @@ def _as_2d(x) -> torch.Tensor:
     if x.dim() == 1:
         x = x.unsqueeze(0)
     if x.dim() != 2:
-        raise ValueError(f"expected embeddings of shape (n, dim) or (dim,), got {tuple(x.shape)}")
+        raise InputError(f"expected embeddings of shape (n, dim) or (dim,), got {tuple(x.shape)}")
     return x.float()
 
 
@@ -32,7 +33,7 @@ def cos_sim(a, b) -> torch.Tensor:
     """(n, d) and (m, d) -> (n, m) matrix of cosine similarities."""
     a, b = _as_2d(a), _as_2d(b)
     if a.size(1) != b.size(1):
-        raise ValueError(f"embeddings of different sizes: {a.size(1)} and {b.size(1)}; "
+        raise InputError(f"embeddings of different sizes: {a.size(1)} and {b.size(1)}; "
                          "were they made by the same model?")
     return F.normalize(a, dim=1) @ F.normalize(b.to(a.device), dim=1).T
 

@@ -8,26 +8,28 @@ embeddings, and AdamW updates the one encoder:
         u_1 .. u_c = model(texts_1) .. model(texts_c)
         loss(u_1 .. u_c, label).backward(); clip the gradient norm; AdamW step
 
-The learning rate rises linearly from 0 over the first warmup_ratio of the
-steps, then falls linearly to 0. Along the way `fit` logs the loss, evaluates,
-keeps the best model, and writes a checkpoint from which an interrupted run
-resumes to exactly the weights an uninterrupted run ends with (on CPU).
+`training_step` is that update, written out. The learning rate rises linearly
+from 0 over the first warmup_ratio of the steps, then falls linearly to 0.
+Around the steps, `fit` logs the loss, evaluates, keeps the best model, and
+writes a checkpoint (resume.py) from which an interrupted run resumes to
+exactly the weights an uninterrupted run ends with (on CPU).
 
     output_dir/
       model/            the best model by the evaluator (the last one without), sentence-transformers layout
-      checkpoint/       model, optimizer, scheduler, RNG states and step, for resuming
+      checkpoint/       state.pt: weights, optimizer, schedule, random generators, step (see resume.py)
       history.json, history.csv, training.png     the loss and metric curves
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import functools
 import json
 import math
-import os
 import random
 import time
+import warnings
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +40,54 @@ from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI 
 from . import distributed
 from .data import Example
 from .device import PRECISIONS, precision_context
-from .errors import MinisbertError
-from .hub import checkpoints_dir
+from .errors import InputError, InputTypeError, TrainingError
+from .fast import make_grad_scaler, mixed_precision_step
+from .model_finder import checkpoints_dir
+from .plots import plot_history
+from .resume import TrainingState, run_fingerprint
 
 
-class TrainingError(MinisbertError, RuntimeError):
-    """Training cannot go on (a NaN loss, bad data); the last good checkpoint is kept."""
+@dataclass
+class TrainConfig:
+    """The options of a training run (every one has a default)."""
+    epochs: int = 1
+    batch_size: int = 16  # examples per step and process: under torchrun with N processes, N x batch_size
+    lr: float = 2e-5  # peak learning rate
+    warmup_ratio: float = 0.1  # share of the steps over which the rate rises from 0
+    weight_decay: float = 0.01  # AdamW's, not applied to biases and LayerNorms
+    max_grad_norm: float = 1.0  # the gradient is clipped to this norm before each step
+    seed: int = 0
+    precision: str = "fp32"  # fp32, bf16 (CPUs and GPUs that have it) or fp16 (CUDA, with loss scaling)
+    new_token_lr: float | None = None  # learning rate of vocabulary rows added by extend_vocabulary
+    eval_steps: int | None = None  # also evaluate every so many steps (always at the end of each epoch)
+    checkpoint_steps: int | None = None  # also checkpoint every so many steps (always at the end of each epoch)
+    log_steps: int | None = None  # log the mean loss every so many steps (default: 20 times an epoch)
+    resume: bool = True  # continue from output_dir/checkpoint when one exists
+    stop_after_steps: int | None = None  # stop early, as an interruption would (the schedule still spans every epoch)
+    show_progress: bool = True
+
+    # What a resumed run must share with the run that wrote the checkpoint.
+    TRAJECTORY = ("epochs", "batch_size", "lr", "warmup_ratio", "weight_decay", "max_grad_norm", "seed",
+                  "precision", "new_token_lr")
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision={self.precision!r}: use one of {', '.join(PRECISIONS)}")
+        for name in ("epochs", "batch_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise InputError(f"{name}={getattr(self, name)!r}: use a positive integer")
+
+    @classmethod
+    def build(cls, config: "TrainConfig | None", options: dict) -> "TrainConfig":
+        """`config` (or the defaults) with `options` replacing its fields; unknown names refused."""
+        names = [f.name for f in fields(cls)]
+        unknown = [k for k in options if k not in names]
+        if unknown:
+            raise InputTypeError(f"fit() got unknown options {unknown}; the options are {', '.join(names)}")
+        return cls(**{**(asdict(config) if config else {}), **options})
+
+    def trajectory(self) -> dict:
+        return {name: getattr(self, name) for name in self.TRAJECTORY}
 
 
 def check_examples(examples) -> int:
@@ -99,171 +143,161 @@ def linear_schedule(warmup: int, total: int):
     return factor
 
 
-def _autocast(device: torch.device, amp):
-    """amp: None (fp16 on CUDA, else off), False or 'fp32', True or 'fp16', 'bf16' -> context, GradScaler."""
-    if amp is None:
-        amp = "fp16" if device.type == "cuda" else False
-    precision = {False: "fp32", True: "fp16"}.get(amp, amp)
-    if precision not in PRECISIONS:
-        raise ValueError(f"amp={amp!r}: use None (automatic), False ('fp32'), 'fp16' or 'bf16'")
-    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" and device.type == "cuda" else None
-    return precision_context(device, precision), scaler  # fp16 on a CPU: a ValueError that says so
-
-
-def _save_state(path: Path, state: dict) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    tmp = path / "state.pt.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, path / "state.pt")  # atomic: a kill mid-write leaves the old checkpoint
-
-
-def _rng_states() -> dict:
-    states = {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()}
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_rng_states(states: dict) -> None:
-    torch.set_rng_state(states["torch"])
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
 
 
 def training_step(model, loss_fn: nn.Module, features: list[dict], labels: torch.Tensor, optimizer, scheduler,
-                  max_grad_norm: float = 1.0, autocast=contextlib.nullcontext(), scaler=None) -> torch.Tensor:
+                  max_grad_norm: float = 1.0) -> torch.Tensor:
     """One siamese update on a batch; returns the loss.
 
     features: one tokenized batch per text column (all on the model's device).
     A loss that is not finite raises FloatingPointError before anything is updated.
+    (fast.mixed_precision_step is the same update with the forward pass under autocast.)
     """
     # BEGIN SOLUTION training_step: embed every column with the SAME model; the loss of the embeddings and labels
-    with autocast:
-        value = loss_fn([model(f) for f in features], labels)
+    value = loss_fn([model(f) for f in features], labels)
     # END SOLUTION
     if not torch.isfinite(value):
         raise FloatingPointError(f"the loss became {value.item()}")
-    # BEGIN SOLUTION training_step: backward (through the scaler if given), clip the gradient norm, step, zero grads
-    (scaler.scale(value) if scaler else value).backward()
-    if scaler:
-        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+    # BEGIN SOLUTION training_step: backward, clip the gradient norm, optimizer step, scheduler step, zero the grads
+    value.backward()
     torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], max_grad_norm)
-    scaler.step(optimizer) if scaler else optimizer.step()
-    if scaler:
-        scaler.update()
+    optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
     # END SOLUTION
     return value.detach()
 
 
-def fit(model, train_data: list[Example], loss: nn.Module, epochs: int = 1, batch_size: int = 16,
-        lr: float = 2e-5, warmup_ratio: float = 0.1, weight_decay: float = 0.01, max_grad_norm: float = 1.0,
-        evaluator=None, eval_steps: int | None = None, output_dir: str | Path | None = None, seed: int = 0,
-        amp=None, checkpoint_steps: int | None = None, log_steps: int | None = None,
-        new_token_lr: float | None = None, resume: bool = True, stop_after_steps: int | None = None,
-        show_progress: bool = True) -> list[dict]:
+@dataclass
+class Plan:
+    """How the examples are cut into steps: global batches of batch_size x processes, reshuffled each epoch."""
+    examples: int
+    global_batch: int
+    epochs: int
+    seed: int
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.examples / self.global_batch)
+
+    @property
+    def total(self) -> int:
+        return self.steps_per_epoch * self.epochs
+
+    def rows(self, step: int) -> list[int]:
+        """The example indices of a step's global batch."""
+        epoch, within = divmod(step, self.steps_per_epoch)
+        order = torch.randperm(self.examples, generator=torch.Generator().manual_seed(self.seed + epoch)).tolist()
+        rows = order[within * self.global_batch:(within + 1) * self.global_batch]
+        if distributed.world_size() > 1 and len(rows) < self.global_batch:  # every process needs a full share
+            rows += order[:self.global_batch - len(rows)]
+        return rows
+
+
+def make_batch(model, examples: list[Example], columns: int, device: torch.device):
+    """One tokenized batch per text column, the labels (on the device), and how many texts were cut."""
+    features, truncated = [], 0
+    for c in range(columns):
+        rows, cut = model.token_rows([ex.texts[c] for ex in examples], warn=False)
+        features.append({k: v.to(device) for k, v in model.tokenizer.pad(rows).items()})
+        truncated += cut
+    return features, torch.as_tensor(np.array([ex.label for ex in examples]), device=device), truncated
+
+
+def evaluate(model, evaluator, state: TrainingState, plan: Plan, output_dir: Path) -> None:
+    """Score the model (on rank 0), record it, and save it if it is the best so far."""
+    if distributed.is_main():
+        metrics = evaluator(model)
+        model.train()
+        state.history.append({"step": state.step, "epoch": state.step / plan.steps_per_epoch, **metrics})
+        if metrics[evaluator.primary] > state.best:
+            state.best = metrics[evaluator.primary]
+            model.save(output_dir / "model")
+    distributed.barrier()
+
+
+def save_checkpoint(state: TrainingState, folder: Path, **components) -> None:
+    """Rank 0 writes the training state; the other processes wait for it."""
+    if distributed.is_main():
+        state.capture(**components)
+        state.save(folder)
+    distributed.barrier()
+
+
+def fit(model, train_data: list[Example], loss: nn.Module, config: TrainConfig | None = None, *,
+        evaluator=None, output_dir: str | Path | None = None, **options) -> list[dict]:
     """Train `model` on `train_data` with `loss`; returns the history (one dict per log or evaluation).
 
-    batch_size is per process: under torchrun with N processes a step sees N x batch_size
-    examples (see minisbert/distributed.py); rank 0 evaluates and writes the files.
-    eval_steps / checkpoint_steps: also evaluate / checkpoint every so many steps
-    (always at the end of each epoch). resume: continue from output_dir/checkpoint
-    when one exists. stop_after_steps: stop early (the schedule still spans every
-    epoch), as an interruption would.
+    The options are TrainConfig's fields, given as a TrainConfig or by name
+    (`fit(model, data, loss, epochs=4, lr=5e-5)`). Under torchrun rank 0 evaluates
+    and writes the files (see distributed.py). The model trains on the path it was
+    built with (fast or written-out, see SentenceBert.from_pretrained).
     """
+    cfg = TrainConfig.build(config, options)
     columns = check_examples(train_data)
     device = model.device
-    autocast, scaler = _autocast(device, amp)  # an impossible precision fails before anything is written
+    precision_context(device, cfg.precision)  # an impossible precision fails before anything is written
     output_dir = Path(output_dir) if output_dir else checkpoints_dir() / time.strftime("run-%Y%m%d-%H%M%S")
     output_dir.mkdir(parents=True, exist_ok=True)
     loss.to(device)
     distributed.init_from_environment(device)  # under torchrun: join the process group
-    world, main = distributed.world_size(), distributed.is_main()
-    global_batch = batch_size * world  # batch_size examples per process
-    steps_per_epoch = math.ceil(len(train_data) / global_batch)
-    total = steps_per_epoch * epochs
-    log_steps = log_steps or max(1, steps_per_epoch // 20)
-    optimizer = make_optimizer(parameter_groups(model, loss, lr, weight_decay, new_token_lr), lr, device)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(int(warmup_ratio * total), total))
-
-    step, history, best = 0, [], -math.inf
+    plan = Plan(len(train_data), cfg.batch_size * distributed.world_size(), cfg.epochs, cfg.seed)
+    log_steps = cfg.log_steps or max(1, plan.steps_per_epoch // 20)
+    optimizer = make_optimizer(parameter_groups(model, loss, cfg.lr, cfg.weight_decay, cfg.new_token_lr),
+                               cfg.lr, device)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(int(cfg.warmup_ratio * plan.total),
+                                                                             plan.total))
+    scaler = make_grad_scaler(device, cfg.precision)
+    components = {"model": model, "loss": loss, "optimizer": optimizer, "scheduler": scheduler, "scaler": scaler}
+    fingerprint = run_fingerprint(train_data, loss, {**cfg.trajectory(), "processes": distributed.world_size()})
     ckpt = output_dir / "checkpoint"
-    if resume and (ckpt / "state.pt").is_file():
-        state = torch.load(ckpt / "state.pt", map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        loss.load_state_dict(state["loss"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        step, history, best = state["step"], state["history"], state["best"]
-        _set_rng_states(state["rng"])
+    if cfg.resume and (ckpt / "state.pt").is_file():
+        state = TrainingState.load(ckpt, fingerprint, device)
+        state.restore(**components)
     else:
-        torch.manual_seed(seed), random.seed(seed), np.random.seed(seed)
-
-    def checkpoint():  # rank 0 writes, the others wait for it
-        if main:
-            _save_state(ckpt, {"model": model.state_dict(), "loss": loss.state_dict(),
-                               "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                               "scaler": scaler.state_dict() if scaler else None, "step": step,
-                               "history": history, "best": best, "rng": _rng_states()})
-        distributed.barrier()
-
-    def evaluate():  # once, on rank 0
-        nonlocal best
-        if main:
-            metrics = evaluator(model)
-            model.train()
-            history.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
-            if metrics[evaluator.primary] > best:
-                best = metrics[evaluator.primary]
-                model.save(output_dir / "model")
-        distributed.barrier()
+        state = TrainingState(fingerprint)
+        torch.manual_seed(cfg.seed), random.seed(cfg.seed), np.random.seed(cfg.seed)
+    step = training_step if cfg.precision == "fp32" else \
+        functools.partial(mixed_precision_step, precision=cfg.precision, scaler=scaler)
 
     encoder = distributed.wrap(model)  # DistributedDataParallel under torch.distributed
     model.train()
-    running, count = 0.0, 0
-    bar = tqdm(total=total, initial=step, desc="Training", unit=" steps", disable=not (show_progress and main))
-    while step < total and (stop_after_steps is None or step < stop_after_steps):
-        epoch, within = divmod(step, steps_per_epoch)
-        order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(seed + epoch)).tolist()
-        rows = order[within * global_batch:(within + 1) * global_batch]
-        if world > 1 and len(rows) < global_batch:  # every process needs a full share: wrap around
-            rows += order[:global_batch - len(rows)]
-        batch = [train_data[i] for i in distributed.shard(rows, batch_size)]
-        features = [{k: v.to(device) for k, v in model.tokenize([ex.texts[c] for ex in batch]).items()}
-                    for c in range(columns)]
-        labels = torch.as_tensor(np.array([ex.label for ex in batch]), device=device)
+    running, truncated = [], 0  # losses since the last log line; texts cut to max_seq_length
+    bar = tqdm(total=plan.total, initial=state.step, desc="Training", unit=" steps",
+               disable=not (cfg.show_progress and distributed.is_main()))
+    while state.step < plan.total and (cfg.stop_after_steps is None or state.step < cfg.stop_after_steps):
+        batch = [train_data[i] for i in distributed.shard(plan.rows(state.step), cfg.batch_size)]
+        features, labels, cut = make_batch(model, batch, columns, device)
+        truncated += cut
         try:
-            value = training_step(encoder, loss, features, labels, optimizer, scheduler, max_grad_norm, autocast,
-                                  scaler)
+            value = step(encoder, loss, features, labels, optimizer, scheduler, cfg.max_grad_norm)
         except FloatingPointError as e:
-            raise TrainingError(f"{e} at step {step + 1}; training stopped. "
-                                f"The last good checkpoint is in {ckpt} (lower the learning rate?)") from None
-        step += 1
-        running, count = running + value.item(), count + 1
+            raise TrainingError(f"{e} at step {state.step + 1}; training stopped. The last good "
+                                f"checkpoint is in {ckpt} (lower the learning rate?)") from None
+        state.step += 1
+        running.append(value.item())
         bar.update(1)
-        bar.set_postfix(loss=f"{running / count:.4f}")
-        if step % log_steps == 0 or step % steps_per_epoch == 0:
-            history.append({"step": step, "epoch": step / steps_per_epoch, "loss": running / count,
-                            "lr": scheduler.get_last_lr()[0]})
-            running, count = 0.0, 0
-        end_of_epoch = step % steps_per_epoch == 0
-        if evaluator is not None and (end_of_epoch or (eval_steps and step % eval_steps == 0)):
-            evaluate()
-        if end_of_epoch or (checkpoint_steps and step % checkpoint_steps == 0):
-            checkpoint()
+        bar.set_postfix(loss=f"{sum(running) / len(running):.4f}")
+        end_of_epoch = state.step % plan.steps_per_epoch == 0
+        if state.step % log_steps == 0 or end_of_epoch:
+            state.history.append({"step": state.step, "epoch": state.step / plan.steps_per_epoch,
+                                  "loss": sum(running) / len(running), "lr": scheduler.get_last_lr()[0]})
+            running = []
+        if evaluator is not None and (end_of_epoch or (cfg.eval_steps and state.step % cfg.eval_steps == 0)):
+            evaluate(model, evaluator, state, plan, output_dir)
+        if end_of_epoch or (cfg.checkpoint_steps and state.step % cfg.checkpoint_steps == 0):
+            save_checkpoint(state, ckpt, **components)
     bar.close()
+    if truncated:
+        warnings.warn(f"{truncated} training texts were longer than max_seq_length={model.max_seq_length} tokens "
+                      "and were truncated; only their beginning was trained on", stacklevel=2)
     model.eval()
-    if main:
-        if step >= total and evaluator is None:
+    if distributed.is_main():
+        if state.step >= plan.total and evaluator is None:
             model.save(output_dir / "model")
-        write_history(history, output_dir)
+        write_history(state.history, output_dir)
     distributed.barrier()
-    return history
+    return state.history
 
 
 def write_history(history: list[dict], output_dir: Path) -> None:
@@ -275,23 +309,3 @@ def write_history(history: list[dict], output_dir: Path) -> None:
         writer.writeheader()
         writer.writerows(history)
     plot_history(history, output_dir / "training.png")
-
-
-def plot_history(history: list[dict], path: Path) -> None:
-    # A bare Figure, not pyplot: no GUI backend needed, and a notebook's own backend is left alone.
-    from matplotlib.figure import Figure
-    losses = [(r["step"], r["loss"]) for r in history if "loss" in r]
-    metric_keys = [k for k in dict.fromkeys(k for r in history for k in r) if k not in ("step", "epoch", "loss", "lr")]
-    fig = Figure(figsize=(11 if metric_keys else 6, 4))
-    axes = fig.subplots(1, 2 if metric_keys else 1, squeeze=False)
-    if losses:
-        axes[0, 0].plot(*zip(*losses), color="tab:blue")
-    axes[0, 0].set(title="training loss", xlabel="step", ylabel="loss")
-    if metric_keys:
-        for k in metric_keys:
-            points = [(r["step"], r[k]) for r in history if k in r]
-            axes[0, 1].plot(*zip(*points), marker="o", label=k)
-        axes[0, 1].set(title="evaluation", xlabel="step")
-        axes[0, 1].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)

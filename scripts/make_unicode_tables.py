@@ -1,4 +1,4 @@
-"""Write minisbert/unicode_tables.py: the Unicode facts BERT's tokenizer relies on.
+"""Write minisbert/tokenizers/unicode_tables.py: the Unicode facts BERT's tokenizer relies on.
 
 BERT's text clean-up asks four questions of every character (is it a control
 character? whitespace? punctuation? a non-spacing accent?) and lower-cases it.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tokenizers import normalizers, pre_tokenizers
 
-OUT = Path(__file__).resolve().parent.parent / "minisbert" / "unicode_tables.py"
+OUT = Path(__file__).resolve().parent.parent / "minisbert" / "tokenizers" / "unicode_tables.py"
 
 
 def only(**flags):

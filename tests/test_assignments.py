@@ -3,11 +3,15 @@ and a single wrong solution costs exactly its own assignment's points."""
 
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from minisbert.assignments import (ASSIGNMENTS, MarkerError, check_edition, grade, make_student_edition, report,
-                                   strip_solutions)
+from minisbert.course.assignments import (ASSIGNMENTS, check_edition, grade, make_student_edition, report,
+                                          strip_solutions)
+from minisbert.errors import MarkerError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SOURCE = textwrap.dedent('''\
     def f(x):
@@ -47,25 +51,25 @@ def test_bad_markers_are_named_with_their_line(source, message):
 
 
 def test_the_library_scores_full_marks():
-    results = grade()
+    results = grade(ROOT)
     assert [r.name for r in results] == list(ASSIGNMENTS)
     assert all(r.earned == r.points for r in results), report(results)
     assert report(results).endswith("total: 100/100 (100%)")
 
 
 def test_the_student_edition_imports_and_scores_zero(tmp_path):
-    removed = make_student_edition(tmp_path / "edition")
+    removed = make_student_edition(tmp_path / "edition", ROOT)
     assert all(removed.values()) and sum(removed.values()) >= len(ASSIGNMENTS)
     assert not (tmp_path / "edition" / "lessons" / "solutions").exists()
     assert (tmp_path / "edition" / "lessons" / "assignments" / "README.md").is_file()
     assert check_edition(tmp_path / "edition") == []  # imports; all 0 on NotImplementedError; other tests pass
     with pytest.raises(FileExistsError):
-        make_student_edition(tmp_path / "edition")
+        make_student_edition(tmp_path / "edition", ROOT)
 
 
 def test_attention_without_the_scaling_loses_exactly_its_points(tmp_path):
     edition = tmp_path / "wrong"
-    make_student_edition(edition, keep_solutions=True)
+    make_student_edition(edition, ROOT, keep_solutions=True)
     source = edition / "minisbert" / "attention.py"
     text = source.read_text()
     assert text.count("/ math.sqrt(d)") == 1

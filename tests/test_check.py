@@ -9,8 +9,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from minisbert import check
-from minisbert.check import CheckFailed, check_close, check_equal, check_that, reference
+from minisbert.course import check
+from minisbert.course.check import CheckFailed, check_close, check_equal, check_that, reference
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 

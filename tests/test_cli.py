@@ -111,3 +111,34 @@ def test_train_reports_a_bad_row_before_training(tmp_path):
     out = run("train", "--train", bad, "--loss", "cosine", "--output", tmp_path / "run")
     assert out.returncode == 2 and "bad.csv, line 3: score 'lots' is not a number" in out.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_only_diagnosed_failures_become_error_lines(monkeypatch, capsys):
+    """A MinisbertError is the user's to fix: one `error:` line. Anything else is a bug: its traceback shows."""
+    from minisbert import cli
+    from minisbert.errors import InputError
+
+    def diagnosed(args):
+        raise InputError("batch_size=0: use a positive integer")
+
+    def bug(args):
+        raise KeyError("a bug in minisbert")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["tokenize"].set_defaults(run=diagnosed)
+    assert cli.main(["tokenize", "x"]) == 2
+    assert capsys.readouterr().err.strip() == "error: batch_size=0: use a positive integer"
+    parser._subparsers._group_actions[0].choices["tokenize"].set_defaults(run=bug)
+    with pytest.raises(KeyError, match="a bug in minisbert"):
+        cli.main(["tokenize", "x"])
+
+
+def test_the_loss_and_precision_choices_come_from_the_library():
+    from minisbert.device import PRECISIONS
+    from minisbert.losses import LOSSES
+    out = run("train", "--help").stdout
+    for name in PRECISIONS:
+        assert name in out
+    for name in set(LOSSES) - {"mse"}:
+        assert name in out

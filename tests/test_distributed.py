@@ -25,8 +25,8 @@ def test_gathered_negatives_give_the_single_process_loss_and_gradient(tmp_path):
     layer = torch.nn.Linear(5, 6)
     loss = MultipleNegativesRankingLoss()([layer(inputs[0]), layer(inputs[1])])  # one process, batch 8
     loss.backward()
-    torch.testing.assert_close(result[True]["loss"], loss.detach(), atol=1e-6, rtol=0)
-    torch.testing.assert_close(result[True]["grad"], layer.weight.grad, atol=1e-6, rtol=0)
+    torch.testing.assert_close(result[True]["loss"], loss.detach(), atol=1e-5, rtol=0)  # float sums in another order
+    torch.testing.assert_close(result[True]["grad"], layer.weight.grad, atol=1e-5, rtol=0)
     # without gathering each process ranks against its own 4 candidates: another, easier loss
     assert (result[False]["loss"] - loss).abs() > 1e-3
 

@@ -88,7 +88,7 @@ def test_progress_bar(model, capsys):
 
 
 def test_bad_input_names_the_item(model):
-    with pytest.raises(TypeError, match=r"sentences\[2\] is NoneType, not str"):
+    with pytest.raises(TypeError, match=r"sentences\[2\] must be a str, not NoneType"):
         model.encode(["a", "b", None])
     with pytest.raises(TypeError, match="not int"):
         model.encode(5)
@@ -147,9 +147,26 @@ def test_unsupported_module_and_unsafe_save_target(model, tmp_path):
     mine = tmp_path / "my-notes"
     mine.mkdir()
     (mine / "notes.txt").write_text("precious")
-    with pytest.raises(FileExistsError, match="is not a model folder"):
+    with pytest.raises(FileExistsError, match="not part of a model folder"):
         model.save(mine)
     assert (mine / "notes.txt").read_text() == "precious"
+
+
+def test_a_model_folder_with_a_foreign_file_is_not_replaced(model, tmp_path):
+    """A stray config.json once made a project folder 'look like a model', and the rest of it was deleted."""
+    project = tmp_path / "project"
+    model.save(project)  # a real model folder ...
+    (project / "config.json").write_text("{}")
+    (project / "data").mkdir()
+    (project / "data" / "train.csv").write_text("mine")  # ... that now also holds something of yours
+    before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    with pytest.raises(FileExistsError, match=r"not part of a model folder \(data/, data/train.csv\)"):
+        model.save(project)
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == before
+    assert (project / "config.json").read_text() == "{}" and (project / "data" / "train.csv").read_text() == "mine"
+    model.save(tmp_path / "again")
+    model.save(tmp_path / "again")  # a folder holding only a model is replaced
+    assert SentenceBert.from_pretrained(tmp_path / "again", device="cpu").dimension == model.dimension
 
 
 def test_bf16_encoding_is_close_to_float32(model):

@@ -19,7 +19,7 @@ import pytest
 
 import tokenizer_corpus as corpus
 from conftest import FIXTURES, load_fixture, report
-from minisbert.sentencepiece_tokenizer import SentencePieceTokenizer
+from minisbert.tokenizers.sentencepiece import SentencePieceTokenizer
 
 TEXTS = [t for t in corpus.EDGE_CASES if t.isprintable() and "xx" not in t and "\u0315" not in t
          and "\ufffd" not in t] + ["The quick brown fox jumps over the lazy dog.", "北京大学的地理位置",

@@ -10,7 +10,8 @@ from minisbert import SentenceBert
 from minisbert.data import Example, pairs_to_examples, read_pairs
 from minisbert.evaluation import STSEvaluator
 from minisbert.losses import CosineSimilarityLoss, MultipleNegativesRankingLoss
-from minisbert.training import TrainingError, fit, linear_schedule, make_optimizer
+from minisbert.errors import TrainingError
+from minisbert.training import TrainConfig, fit, linear_schedule, make_optimizer
 
 PAIRS = read_pairs(FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv")
 EXAMPLES = pairs_to_examples(PAIRS, max_score=5.0)
@@ -140,3 +141,40 @@ def test_the_history_plot_leaves_the_callers_backend_alone(tmp_path):
         assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     finally:
         matplotlib.use(before)
+
+
+# -- resuming safely ------------------------------------------------------------------------------
+
+def test_a_resume_with_changed_data_or_learning_rate_is_refused(tmp_path):
+    train(tmp_path, epochs=2, stop_after_steps=3, checkpoint_steps=1)
+    with pytest.raises(TrainingError, match=r"different run.*lr: 0\.001 then, 0\.0005 now.*new output folder"):
+        train(tmp_path, epochs=2, lr=5e-4)
+    with pytest.raises(TrainingError, match=r"different run.*the training data"):
+        fit(tiny(), EXAMPLES[:-1], CosineSimilarityLoss(), epochs=2, batch_size=8, lr=1e-3, output_dir=tmp_path,
+            show_progress=False)
+    model, _ = train(tmp_path, epochs=2, lr=5e-4, resume=False)  # starting afresh is allowed, and says so
+    assert json.loads((tmp_path / "history.json").read_text())[-1]["step"] == 2 * 8
+
+
+class Payload:
+    """What an attacker would pickle: loading it calls print (it could call anything)."""
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_a_state_holding_pickled_code_is_refused(tmp_path, capsys):
+    (tmp_path / "checkpoint").mkdir()
+    torch.save({"fingerprint": {}, "step": 1, "hook": Payload()}, tmp_path / "checkpoint" / "state.pt")
+    with pytest.raises(TrainingError, match="could run code.*not loaded"):
+        train(tmp_path)
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_options_come_as_a_config_or_by_name_and_unknown_ones_are_refused(tmp_path):
+    a, _ = train(tmp_path / "a", config=None, epochs=1)
+    b_model = tiny()
+    fit(b_model, EXAMPLES, CosineSimilarityLoss(), TrainConfig(epochs=1, batch_size=8, lr=1e-3, show_progress=False),
+        output_dir=tmp_path / "b")
+    assert all(torch.equal(v, b_model.state_dict()[k]) for k, v in a.state_dict().items())
+    with pytest.raises(TypeError, match=r"unknown options \['amp'\].*precision"):
+        train(tmp_path / "c", amp="bf16")

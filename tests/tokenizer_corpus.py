@@ -1,6 +1,6 @@
 """Texts on which the tokenizer must equal the reference, id for id.
 
-Shared by tests/test_tokenizer.py and tests/fixtures/make_fixtures.py, which
+Shared by tests/test_wordpiece.py and tests/fixtures/make_fixtures.py, which
 stores the reference's answers so the tests also run without transformers.
 """
 

@@ -4,7 +4,7 @@ Nothing here uses minisbert's model code: tensors come from PyTorch's own
 functions, transformers' BertModel and tokenizer, and sentence-transformers.
 (Only `minisbert.resolve_model` is used, to find the bundled model folder, and the
 lesson data files are read with the csv module.) The lessons compare their
-outputs with these values through `minisbert.check`.
+outputs with these values through `minisbert.course.check`.
 
     pip install -r requirements-dev.txt -e .
     python lessons/reference/make_reference.py      # rewrites reference.json and reference.safetensors

@@ -2,7 +2,7 @@
 import torch
 
 from minisbert import pick_device
-from minisbert.check import CheckFailed, check_close, reference
+from minisbert.course.check import CheckFailed, check_close, reference
 
 # 1. The course on another device: pick_device("cpu") or pick_device("cuda") (or MINISBERT_DEVICE=...).
 for name in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):

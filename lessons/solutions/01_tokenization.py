@@ -1,6 +1,6 @@
 """Lesson 01, exercises."""
 from minisbert import WordPieceTokenizer
-from minisbert.check import check_that, reference
+from minisbert.course.check import check_that, reference
 
 tokenizer = WordPieceTokenizer.from_pretrained("all-MiniLM-L6-v2")
 

@@ -2,7 +2,7 @@
 import torch
 
 from minisbert import BertModel
-from minisbert.check import check_close, reference
+from minisbert.course.check import check_close, reference
 
 
 # 1. LayerNorm with plain tensor operations: biased variance, eps inside the square root.
@@ -18,7 +18,7 @@ check_close("layernorm.output", layer_norm(reference("layernorm.input"), referen
 # 2. padding_idx only zeroes the [PAD] row at initialisation (and freezes it); a checkpoint holds whatever row
 # was saved, here not zero. It does not matter: padding positions are masked out of attention (lesson 03)
 # and of pooling (lesson 07).
-bert = BertModel.from_pretrained("all-MiniLM-L6-v2")
+bert = BertModel.from_pretrained("all-MiniLM-L6-v2", fast=False)
 emb = bert.embeddings
 print("norm of row 0 ([PAD]):", emb.word_embeddings.weight[0].norm().item())
 

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from minisbert.check import check_close, reference
+from minisbert.course.check import check_close, reference
 
 q, k, v = reference("sdpa.q"), reference("sdpa.k"), reference("sdpa.v")
 keep = torch.tensor(reference("sdpa.attention_mask"))
@@ -29,7 +29,7 @@ print("first query's weights:", scores.softmax(-1)[0, 0, 0])
 
 # 3. Heads that look at the neighbour: the average weight on the previous / next position, per head.
 from minisbert import BertModel, WordPieceTokenizer  # noqa: E402
-tok, bert = WordPieceTokenizer.from_pretrained(), BertModel.from_pretrained()
+tok, bert = WordPieceTokenizer.from_pretrained(), BertModel.from_pretrained(fast=False)
 with torch.no_grad():
     a = bert(**tok(["The quick brown fox jumps over the lazy dog near the river bank."]),
              output_attentions=True).attentions[0][0]  # (heads, L, L)

@@ -3,9 +3,9 @@ import torch
 
 from minisbert import BertModel
 from minisbert.attention import extended_attention_mask, scaled_dot_product_attention
-from minisbert.check import reference
+from minisbert.course.check import reference
 
-bert = BertModel.from_pretrained("all-MiniLM-L6-v2")
+bert = BertModel.from_pretrained("all-MiniLM-L6-v2", fast=False)
 mha = bert.encoder.layer[0].attention.self
 
 # 1. Parameters: three H x H weights and three H biases.

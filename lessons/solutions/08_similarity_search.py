@@ -4,9 +4,9 @@ import csv
 import torch
 
 from minisbert import SentenceBert, semantic_search
-from minisbert.check import check_close, reference
+from minisbert.course.check import check_close, reference
 
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
+model = SentenceBert.from_pretrained("all-MiniLM-L6-v2", fast=False)
 
 # 1. The similarity matrix as one product of normalised embeddings.
 e = torch.nn.functional.normalize(model.encode(reference("similarity.sentences"), convert_to="torch"), dim=-1)

@@ -1,4 +1,6 @@
 """Lesson 09, exercises (a few minutes on CPU)."""
+# These solutions train several models: they use the fast path (fast=True, the default), which
+# computes what your written-out code computes (lesson 06), in less time.
 import tempfile
 
 import torch

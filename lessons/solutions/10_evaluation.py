@@ -11,7 +11,7 @@ from minisbert.data import read_pairs
 from minisbert.evaluation import spearman
 from minisbert.plots import plot_embedding_map
 
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
+model = SentenceBert.from_pretrained("all-MiniLM-L6-v2", fast=False)
 pairs = read_pairs("data/sts_pairs_en.csv")
 cos = (model.encode([p.sentence1 for p in pairs]) * model.encode([p.sentence2 for p in pairs])).sum(1)
 gold = np.array([p.score for p in pairs])

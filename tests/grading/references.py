@@ -1,5 +1,5 @@
 """Helpers of the grading tests, one file per assignment (test_grade_<name>.py, run by
-minisbert/assignments.py).
+minisbert/course/assignments.py).
 
 The fixture `others_by_reference` replaces every assignment except the graded one by a reference
 implementation built on PyTorch's own functions, so that a mistake in one assignment
@@ -11,8 +11,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minisbert.packing import Packing
-
 
 def ref_attention(q, k, v, mask=None, dropout=0.0, training=False):
     scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(q.size(-1))
@@ -23,15 +21,12 @@ def ref_attention(q, k, v, mask=None, dropout=0.0, training=False):
 
 
 def ref_multihead_forward(self, x, mask=None, output_attentions=False):
-    packing = mask if isinstance(mask, Packing) else None  # padding-free: x is (T, H)
-    projected = [self.query(x), self.key(x), self.value(x)]
-    if packing is not None:
-        projected, mask = [packing.unpack(t) for t in projected], packing.mask
-    B, L, H = projected[0].shape
-    heads = [t.reshape(B, L, self.num_heads, self.head_dim).permute(0, 2, 1, 3) for t in projected]
+    B, L, H = x.shape
+    heads = [t.reshape(B, L, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+             for t in (self.query(x), self.key(x), self.value(x))]
     out, probs = ref_attention(*heads, mask)
     out = out.permute(0, 2, 1, 3).reshape(B, L, H)
-    return (out if packing is None else packing.pack(out)), (probs if output_attentions else None)
+    return out, (probs if output_attentions else None)
 
 
 def ref_layer_norm_forward(self, x):

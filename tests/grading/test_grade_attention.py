@@ -39,7 +39,7 @@ def test_output_and_probabilities_match_pytorch(others_by_reference):
 
 
 def test_lesson_reference_values(others_by_reference):
-    from minisbert.check import check_close, reference
+    from minisbert.course.check import check_close, reference
     others_by_reference("attention")
     keep = torch.tensor(reference("sdpa.attention_mask"))
     q = reference("sdpa.q")

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from references import diagnose
 
-from minisbert.check import check_close, reference
+from minisbert.course.check import check_close, reference
 from minisbert.losses import CoSENTLoss, CosineSimilarityLoss, MultipleNegativesRankingLoss, SoftmaxLoss
 
 U, V = reference("loss.u"), reference("loss.v")

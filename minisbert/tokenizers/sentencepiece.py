@@ -22,8 +22,9 @@ from pathlib import Path
 
 import sentencepiece as spm
 
-from .base_tokenizer import Tokenizer
-from .hub import resolve_model
+from .base import Tokenizer
+from ..model_finder import resolve_model
+from ..errors import CheckpointError, MissingFileError
 
 FAIRSEQ_SPECIALS = {"cls": "<s>", "pad": "<pad>", "sep": "</s>", "unk": "<unk>"}
 OFFSET = 1  # fairseq's four specials take ids 0..3; the model's three meta pieces are dropped
@@ -37,7 +38,7 @@ class SentencePieceTokenizer(Tokenizer):
         try:
             self.sp = spm.SentencePieceProcessor(model_file=str(model_file))
         except (OSError, RuntimeError) as e:
-            raise ValueError(f"{model_file} is not a readable SentencePiece model ({e})") from None
+            raise CheckpointError(f"{model_file} is not a readable SentencePiece model ({e})") from None
         n = self.sp.get_piece_size()
         vocab = {tok: i for i, tok in enumerate(FAIRSEQ_SPECIALS.values())}
         for piece_id in range(3, n):  # 0..2 are the model's own <unk>, <s>, </s>
@@ -51,7 +52,7 @@ class SentencePieceTokenizer(Tokenizer):
         folder = resolve_model(name_or_path)
         found = sorted(folder.glob("*.model"))
         if not found:
-            raise FileNotFoundError(f"{folder} has no SentencePiece *.model file "
+            raise MissingFileError(f"{folder} has no SentencePiece *.model file "
                                     "(a WordPiece model has vocab.txt instead: use WordPieceTokenizer)")
         preferred = folder / "sentencepiece.bpe.model"
         return cls(preferred if preferred in found else found[0])

@@ -9,7 +9,7 @@ from safetensors.torch import load_file, save_file
 from conftest import FIXTURES
 from minisbert import CheckpointError
 from minisbert.bert import BertModel
-from minisbert.checkpoint import checkpoint_key_to_param
+from minisbert.weights import checkpoint_key_to_param
 
 
 @pytest.fixture

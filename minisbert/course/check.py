@@ -23,26 +23,34 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import MinisbertError
+from ..errors import CheckFailed, MissingFileError
 
 DEFAULT_ATOL = 1e-5
 
 
-class CheckFailed(MinisbertError, AssertionError):
-    """A lesson's output differs from the stored reference value."""
-
-
 def reference_dir() -> Path:
-    """$MINISBERT_REFERENCE, else lessons/reference/ of the repository this package sits in."""
+    """$MINISBERT_REFERENCE, else the course's lessons/reference/ found from the current folder.
+
+    The lessons run in lessons/, the tests at the repository's root: both find it.
+    """
     env = os.environ.get("MINISBERT_REFERENCE")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "lessons" / "reference"
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        for candidate in (folder / "reference", folder / "lessons" / "reference"):
+            if (candidate / "reference.json").is_file():
+                return candidate
+    raise MissingFileError(f"no lessons/reference/reference.json in {here} or the folders above it: run the "
+                           "lessons from the course's checkout, or set MINISBERT_REFERENCE to the folder "
+                           "that holds reference.json")
 
 
 @lru_cache(maxsize=4)
 def _store(folder: Path) -> tuple[dict, dict]:
     meta_file, tensor_file = folder / "reference.json", folder / "reference.safetensors"
     if not meta_file.is_file():
-        raise FileNotFoundError(f"no reference values at {meta_file}; run lessons/reference/make_reference.py "
+        raise MissingFileError(f"no reference values at {meta_file}; run lessons/reference/make_reference.py "
                                 "or set MINISBERT_REFERENCE to the folder that holds them")
     tensors = {}
     if tensor_file.is_file():

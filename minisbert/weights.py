@@ -1,4 +1,6 @@
-"""Reading BERT weights from a model folder, with every tensor name- and shape-checked.
+"""Reading and writing BERT's weights: config.json and model.safetensors of a model folder.
+
+Reading checks every tensor's name and shape against the model it is meant for.
 
 Checkpoints name tensors as BERT's modules do (`encoder.layer.0.attention.self.
 query.weight`), with variations this file maps onto our parameter names:
@@ -12,11 +14,14 @@ query.weight`), with variations this file maps onto our parameter names:
 
 Nothing is assigned until everything has been checked, so a bad file raises a
 `CheckpointError` that names each problem, and no half-loaded model exists.
+Writing (`save_bert`) produces files that transformers' BertModel reads too.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -68,9 +73,8 @@ def _listing(names, limit=8) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def load_bert_weights(folder: Path, config) -> tuple[dict[str, torch.Tensor], bool]:
-    """The state dict for `BertModel(config)`, checked, and whether it includes the pooler."""
-    from .bert import BertModel
+def read_bert_weights(folder: Path) -> tuple[dict[str, torch.Tensor], Path]:
+    """The tensors of a folder's weight file under our parameter names, and the file's path."""
     path = find_weight_file(folder)
     raw = read_state_dict(path)
     prefixed = any(k.startswith("bert.") for k in raw)
@@ -79,9 +83,12 @@ def load_bert_weights(folder: Path, config) -> tuple[dict[str, torch.Tensor], bo
         name = checkpoint_key_to_param(key, prefixed)
         if name is not None:
             state[name] = tensor
-    has_pooler = any(k.startswith("pooler.") for k in state)
-    with torch.device("meta"):  # shapes only: no memory, no initialisation cost
-        expected = {k: v.shape for k, v in BertModel(config, add_pooling_layer=has_pooler).state_dict().items()}
+    return state, path
+
+
+def check_bert_weights(state: dict[str, torch.Tensor], expected: dict[str, torch.Size], path: Path,
+                       config_path: Path) -> dict[str, torch.Tensor]:
+    """`state` as float32, if its names and shapes are exactly `expected`'s; else a CheckpointError."""
     missing = expected.keys() - state.keys()
     unexpected = state.keys() - expected.keys()
     misshapen = [f"{k}: file {tuple(state[k].shape)}, config.json {tuple(expected[k])}"
@@ -96,12 +103,24 @@ def load_bert_weights(folder: Path, config) -> tuple[dict[str, torch.Tensor], bo
             problems.append(f"{len(misshapen)} tensors of the wrong shape: {_listing(misshapen, 4)}")
         hint = ("; the weights do not fit config.json (another model's config?)" if misshapen
                 else "; is this a BERT checkpoint?")
-        raise CheckpointError(f"{path} does not match a BERT of {folder / 'config.json'}: "
-                              + "; ".join(problems) + hint)
+        raise CheckpointError(f"{path} does not match a BERT of {config_path}: " + "; ".join(problems) + hint)
+    checked = {}
     for k, tensor in state.items():
         if not tensor.is_floating_point():
             raise CheckpointError(f"{path}: tensor {k} has dtype {tensor.dtype}, expected floating point")
         if not torch.isfinite(tensor).all():
             raise CheckpointError(f"{path}: tensor {k} holds NaN or infinite values; the file is damaged")
-        state[k] = tensor.float()  # fp16/bf16 checkpoints are computed in float32 by default
-    return state, has_pooler
+        checked[k] = tensor.float()  # fp16/bf16 checkpoints are computed in float32 by default
+    return checked
+
+
+def save_bert(bert, folder: Path) -> None:
+    """config.json and model.safetensors, readable by transformers' BertModel too."""
+    from safetensors.torch import save_file
+    config = {"architectures": ["BertModel"], "model_type": "bert", **asdict(bert.config)}
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    state = bert.state_dict()
+    if state.pop("embeddings.extra_word_embeddings", None) is not None:  # vocabulary extension
+        state["embeddings.word_embeddings.weight"] = bert.embeddings.token_weight()
+    state = {k: v.detach().float().cpu().contiguous() for k, v in state.items()}
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from ..errors import MarkerError, MissingFileError, OutputExistsError
 
 # name: (points, what the student writes)
 ASSIGNMENTS = {
@@ -45,10 +45,6 @@ END = re.compile(r"^\s*# END SOLUTION\s*$")
 # Never copied into an edition: version control, caches, fine-tuned models, benchmark results, exercise solutions.
 SKIP = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "checkpoints", "results",
         "solutions", "build", "dist", ".ipynb_checkpoints"}
-
-
-class MarkerError(ValueError):
-    """Unbalanced or unknown solution markers."""
 
 
 def strip_solutions(source: str, where: str = "<source>") -> tuple[str, list[str]]:
@@ -78,12 +74,12 @@ def strip_solutions(source: str, where: str = "<source>") -> tuple[str, list[str
     return "".join(out), found
 
 
-def make_student_edition(out: Path, repo: Path = REPO, keep_solutions: bool = False) -> dict[str, int]:
-    """Copy `repo` to `out` with every solution removed (kept with keep_solutions, e.g. to grade a
+def make_student_edition(out: Path, repo: Path, keep_solutions: bool = False) -> dict[str, int]:
+    """Copy the course checkout `repo` to `out` with every solution removed (kept with keep_solutions, e.g. to grade a
     variant); returns the number of marked blocks per assignment."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not empty; choose a new folder for the student edition")
+        raise OutputExistsError(f"{out} exists and is not empty; choose a new folder for the student edition")
     removed = dict.fromkeys(ASSIGNMENTS, 0)
     for rel in _files(repo):
         src = repo / rel
@@ -131,11 +127,11 @@ def _first_failure(output: str) -> str:
     return lines[-1] if lines else "the grading tests did not run"
 
 
-def grade(path: Path = REPO, names: list[str] | None = None, timeout: int = 240) -> list[Result]:
+def grade(path: Path, names: list[str] | None = None, timeout: int = 240) -> list[Result]:
     """Run each assignment's grading tests against the edition at `path`."""
     path = Path(path).resolve()
     if not (path / "minisbert" / "__init__.py").is_file():
-        raise FileNotFoundError(f"{path} holds no minisbert/ package; give the root of an edition")
+        raise MissingFileError(f"{path} holds no minisbert/ package; give the root of an edition")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(path), os.environ.get("PYTHONPATH", "")]),
            "COLUMNS": "1000"}  # pytest cuts its summary lines, the failure messages, to the terminal width
     results = []

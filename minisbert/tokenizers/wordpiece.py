@@ -37,8 +37,9 @@ import unicodedata
 from pathlib import Path
 
 from . import unicode_tables as ut
-from .base_tokenizer import Tokenizer
-from .hub import read_json, resolve_model
+from .base import Tokenizer
+from ..model_finder import read_json, resolve_model
+from ..errors import ConfigError, MissingFileError
 
 # CJK Unified Ideographs blocks, as the fast tokenizer writes them (see module
 # docstring for the Extension E start at U+2B920).
@@ -119,7 +120,7 @@ class WordPieceTokenizer(Tokenizer):
                     "cls": cls_token, "mask": mask_token}
         missing = [t for t in specials.values() if t not in vocab]
         if missing:
-            raise ValueError(f"the vocabulary lacks the special tokens {missing}; "
+            raise ConfigError(f"the vocabulary lacks the special tokens {missing}; "
                              "a BERT vocabulary must contain [PAD], [UNK], [CLS], [SEP] and [MASK]")
         super().__init__(vocab, specials, model_max_length)
         self.do_lower_case = do_lower_case
@@ -147,7 +148,7 @@ class WordPieceTokenizer(Tokenizer):
             return cls({tok: i for i, tok in enumerate(tokens)}, **keep)
         fast = read_json(folder / "tokenizer.json", {})
         if fast.get("model", {}).get("type") != "WordPiece":
-            raise FileNotFoundError(f"{folder} has neither vocab.txt nor a WordPiece tokenizer.json: "
+            raise MissingFileError(f"{folder} has neither vocab.txt nor a WordPiece tokenizer.json: "
                                     "this is not a WordPiece (BERT) tokenizer")
         # sentence-transformers >= 5 saves only tokenizer.json: its normalizer has the settings.
         norm = fast.get("normalizer") or {}
