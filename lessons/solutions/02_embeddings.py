@@ -24,6 +24,6 @@ print("norm of row 0 ([PAD]):", emb.word_embeddings.weight[0].norm().item())
 
 # 3. The same token at positions 1 and 5.
 with torch.no_grad():
-    ids = torch.tensor([[101, 4937, 1012, 1012, 1012, 4937, 102]])  # "cat" at positions 1 and 5
+    ids = torch.tensor([[101, 4937, 1012, 1012, 1012, 4937, 102]], device=emb.word_embeddings.weight.device)  # "cat" at positions 1 and 5
     out = emb(ids, torch.zeros_like(ids))[0]
 print("cos(cat@1, cat@5) =", torch.cosine_similarity(out[1], out[5], dim=0).item())

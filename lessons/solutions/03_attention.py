@@ -31,7 +31,8 @@ print("first query's weights:", scores.softmax(-1)[0, 0, 0])
 from minisbert import BertModel, WordPieceTokenizer  # noqa: E402
 tok, bert = WordPieceTokenizer.from_pretrained(), BertModel.from_pretrained(fast=False)
 with torch.no_grad():
-    a = bert(**tok(["The quick brown fox jumps over the lazy dog near the river bank."]),
+    batch = tok(["The quick brown fox jumps over the lazy dog near the river bank."])
+    a = bert(**{k: v.to(bert.pooler.dense.weight.device) for k, v in batch.items()},
              output_attentions=True).attentions[0][0]  # (heads, L, L)
 prev, nxt = a.diagonal(offset=-1, dim1=1, dim2=2).mean(-1), a.diagonal(offset=1, dim1=1, dim2=2).mean(-1)
 print("head with most weight on the previous token:", prev.argmax().item(), f"({prev.max():.2f})")

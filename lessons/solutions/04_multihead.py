@@ -13,8 +13,9 @@ H = 384
 print("by hand:", 3 * (H * H + H), "| counted:", sum(p.numel() for p in mha.parameters()))
 
 # 2. Head 5 alone, with its slice of the weights.
-ids = torch.tensor(reference("batch.input_ids"))
-keep = torch.tensor(reference("batch.attention_mask"))
+device = mha.query.weight.device  # MINISBERT_DEVICE, or the first of cuda, mps, cpu
+ids = torch.tensor(reference("batch.input_ids"), device=device)
+keep = torch.tensor(reference("batch.attention_mask"), device=device)
 with torch.no_grad():
     x = bert.embeddings(ids, torch.zeros_like(ids))
     mask = extended_attention_mask(keep, x.dtype)
@@ -24,7 +25,7 @@ with torch.no_grad():
         return (x @ lin.weight[rows].T + lin.bias[rows])[:, None]  # (B, 1, L, 32)
     head5, _ = scaled_dot_product_attention(project(mha.query), project(mha.key), project(mha.value), mask)
 # head 5's output is columns 160..191 of the concatenated context
-torch.testing.assert_close(head5[:, 0], reference("mha.layer0.context")[..., rows], atol=1e-5, rtol=0)
+torch.testing.assert_close(head5[:, 0].cpu(), reference("mha.layer0.context")[..., rows], atol=1e-5, rtol=0)
 print("head 5 alone matches columns 160-191 of the reference context")
 
 # 3. 6 heads of 64: the projections are still H x H, so the parameters are the same; the score matrices

@@ -10,9 +10,10 @@ from minisbert.course.check import reference
 
 bert = BertModel.from_pretrained("all-MiniLM-L6-v2", fast=False)
 layer = bert.encoder.layer[0]
-ids = torch.tensor(reference("batch.input_ids"))
-keep = torch.tensor(reference("batch.attention_mask"))
-expected = reference("layer0.output")
+device = layer.output.dense.weight.device  # MINISBERT_DEVICE, or the first of cuda, mps, cpu
+ids = torch.tensor(reference("batch.input_ids"), device=device)
+keep = torch.tensor(reference("batch.attention_mask"), device=device)
+expected = reference("layer0.output").to(device)
 with torch.no_grad():
     x = bert.embeddings(ids, torch.zeros_like(ids))
     mask = extended_attention_mask(keep, x.dtype)

@@ -31,7 +31,7 @@ print("outputs that are NaN:", torch.isnan(out).float().mean().item())
 
 # 3. One sentence without padding equals its row of the padded batch at the real tokens.
 model = BertModel.from_pretrained(folder, fast=False)
-ids = torch.tensor([[101, 1996, 4937, 2938, 2006, 1996, 13523, 1012, 102, 0, 0]])
+ids = torch.tensor([[101, 1996, 4937, 2938, 2006, 1996, 13523, 1012, 102, 0, 0]], device=model.pooler.dense.weight.device)
 keep = (ids != 0).long()
 with torch.no_grad():
     padded = model(ids, keep).last_hidden_state[0, :9]

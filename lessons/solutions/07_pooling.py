@@ -16,7 +16,7 @@ alone, batch = model.encode(sentences[2]), model.encode(sentences)[2]
 print("largest difference alone vs in batch:", np.abs(alone - batch).max())
 
 # 2. The masked mean with torch.where.
-features = model.tokenize(sentences)
+features = {k: v.to(model.device) for k, v in model.tokenize(sentences).items()}
 with torch.no_grad():
     tokens = model.bert(features["input_ids"], features["attention_mask"]).last_hidden_state
 real = features["attention_mask"].bool()[..., None]  # (B, L, 1)

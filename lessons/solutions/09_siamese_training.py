@@ -38,5 +38,5 @@ fit(model, [Example((p.sentence1, p.sentence2), int(p.score)) for p in nli], los
 with torch.no_grad():
     u = model.encode([p.sentence1 for p in nli], convert_to="torch")
     v = model.encode([p.sentence2 for p in nli], convert_to="torch")
-    predicted = loss.logits(u, v).argmax(1)
+    predicted = loss.logits(u.to(model.device), v.to(model.device)).argmax(1).cpu()
 print("NLI training accuracy:", (predicted == torch.tensor([int(p.score) for p in nli])).float().mean().item())

@@ -164,7 +164,7 @@ def report(results: list[Result]) -> str:
 
 def check_edition(out: Path) -> list[str]:
     """Problems of a student edition: it must import, score 0 on every assignment because the
-    solutions are missing, and pass the tests that need no assignment (tokenizer, data, hub)."""
+    solutions are missing, and pass the tests that need no assignment (wordpiece, data, model_finder)."""
     problems = []
     env = {**os.environ, "PYTHONPATH": str(out)}
     done = subprocess.run([sys.executable, "-c", "import minisbert, minisbert.training, minisbert.cli"],
@@ -175,7 +175,7 @@ def check_edition(out: Path) -> list[str]:
     for r in grade(out):
         if r.earned or "NotImplementedError" not in r.message:
             problems.append(f"{r.name}: expected to fail on a missing solution, got: {r.message}")
-    independent = [f"tests/test_{m}.py" for m in ("tokenizer", "data", "hub")]
+    independent = [f"tests/test_{m}.py" for m in ("wordpiece", "data", "model_finder")]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *independent],
                           cwd=out, env=env, capture_output=True, text=True)
     if done.returncode:
