@@ -135,15 +135,17 @@ class Encoder(nn.Module):
                          cfg.layer_norm_eps, cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob)
             for _ in range(cfg.num_hidden_layers))
 
-    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_attentions: bool = False):
-        """x: (B, L, H), attention_mask: (B, L) -> N + 1 hidden states (B, L, H), N attentions (B, h, L, L)."""
+    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_hidden_states: bool = False,
+                output_attentions: bool = False):
+        """x: (B, L, H), attention_mask: (B, L) -> the N + 1 hidden states (B, L, H) (or only the last),
+        and the N attentions (B, h, L, L)."""
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, L)
         hidden, attentions = [x], []
         for layer in self.layer:
             x, probs = layer(x, mask, output_attentions)
             hidden.append(x)
             attentions.append(probs)
-        return hidden, attentions
+        return (hidden if output_hidden_states else hidden[-1:]), attentions
 
 
 class Pooler(nn.Module):
@@ -197,7 +199,7 @@ class BertModel(nn.Module):
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)  # (B, L, H)
-        hidden, attentions = self.encoder(x, attention_mask, output_attentions)
+        hidden, attentions = self.encoder(x, attention_mask, output_hidden_states, output_attentions)
         return EncoderOutput(hidden[-1], tuple(hidden) if output_hidden_states else None,
                              tuple(attentions) if output_attentions else None)
 

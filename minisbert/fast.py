@@ -129,8 +129,10 @@ class FastEncoder(nn.Module):
         super().__init__()
         self.layer = nn.ModuleList(FastEncoderLayer(cfg) for _ in range(cfg.num_hidden_layers))
 
-    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_attentions: bool = False):
-        """x: (B, L, H), attention_mask: (B, L) -> N + 1 hidden states (B, L, H), N attentions."""
+    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_hidden_states: bool = False,
+                output_attentions: bool = False):
+        """x: (B, L, H), attention_mask: (B, L) -> the hidden states (B, L, H) (all N + 1, or only the
+        last), and the N attentions."""
         packing = mask = None
         if not bool(attention_mask.all()):  # without padding there is nothing to pack or mask
             packing = Packing(attention_mask)
@@ -141,6 +143,8 @@ class FastEncoder(nn.Module):
             x, probs = layer(x, mask, packing, output_attentions)
             hidden.append(x)
             attentions.append(probs)
+        if not output_hidden_states:
+            hidden = hidden[-1:]  # unpack only what is returned: each unpack is a pass over memory
         if packing is not None:
             hidden = [packing.unpack(h) for h in hidden]  # (T, H) -> (B, L, H), zeros at the padding
         return hidden, attentions

@@ -46,7 +46,7 @@ def test_precision_contexts(monkeypatch):
         warnings.simplefilter("always")
         ctx = dev.precision_context(cpu, "bf16")
     assert isinstance(ctx, type(contextlib_null()))
-    assert "no bf16 support; computing in float32" in str(caught[0].message)
+    assert "no native bf16 support; computing in float32" in str(caught[0].message)
 
 
 def contextlib_null():
