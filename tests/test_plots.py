@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from conftest import need  # noqa: E402
 
 from minisbert.plots import pca_2d, plot_embedding_map, plot_heatmap, use_cjk_font  # noqa: E402
 
@@ -24,7 +25,7 @@ def _render(fig) -> list[str]:
 
 
 def test_chinese_labels_render_with_real_glyphs():
-    pytest.importorskip("mplfonts", reason="mplfonts (requirements-dev.txt) provides the CJK font")
+    need("mplfonts", "mplfonts (requirements-dev.txt) provides the CJK font")
     family = use_cjk_font()
     assert family is not None
     fig, ax = plt.subplots()

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import FIXTURES, report
+from conftest import FIXTURES, need, report
 from minisbert import ConfigError, SentenceBert
 
 sys.path.insert(0, str(FIXTURES))
@@ -31,8 +31,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def st_model(model_dir):
-    st = pytest.importorskip("sentence_transformers", reason="sentence-transformers is not installed: "
-                             "the committed fixtures cover the same cases")
+    st = need("sentence_transformers", "the committed fixtures cover the same cases")
     return st.SentenceTransformer(str(model_dir), device="cpu")
 
 
@@ -115,7 +114,7 @@ def test_save_and_load_round_trip(model, tmp_path):
 
 
 def test_saved_model_loads_in_sentence_transformers_and_transformers(model, st_model, tmp_path):
-    transformers = pytest.importorskip("transformers")
+    transformers = need("transformers")
     model.save(tmp_path / "saved")
     st = type(st_model)(str(tmp_path / "saved"), device="cpu")
     assert cosines(st.encode(SBERT_SENTENCES), model.encode(SBERT_SENTENCES)).min() >= MIN_COSINE

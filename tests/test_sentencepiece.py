@@ -18,7 +18,7 @@ import shutil
 import pytest
 
 import tokenizer_corpus as corpus
-from conftest import FIXTURES, load_fixture, report
+from conftest import FIXTURES, load_fixture, need, report
 from minisbert.tokenizers.sentencepiece import SentencePieceTokenizer
 
 TEXTS = [t for t in corpus.EDGE_CASES if t.isprintable() and "xx" not in t and "\u0315" not in t
@@ -28,7 +28,7 @@ PAIRS = [("A man plays.", "一个人在弹吉他。", None), ("word " * 40, "sho
 
 
 def train_model(folder):
-    spm = pytest.importorskip("sentencepiece")
+    spm = need("sentencepiece")
     lines = [t for t in corpus.EDGE_CASES if t.strip() and "\x00" not in t] * 20
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buf, vocab_size=300,
@@ -52,8 +52,8 @@ def test_against_committed_reference():
 
 
 def test_live_against_xlm_roberta_tokenizer(tmp_path):
-    transformers = pytest.importorskip("transformers")
-    pytest.importorskip("google.protobuf", reason="transformers needs protobuf to read SentencePiece models")
+    transformers = need("transformers")
+    need("google.protobuf", "transformers needs protobuf to read SentencePiece models")
     folder = train_model(tmp_path / "spm")
     ref = transformers.XLMRobertaTokenizer.from_pretrained(folder)
     tok = SentencePieceTokenizer.from_pretrained(folder)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokenizer_corpus as corpus
-from conftest import load_fixture, report
+from conftest import load_fixture, need, report
 from minisbert import WordPieceTokenizer
 
 
@@ -87,7 +87,7 @@ DIVERGENCES = {
 def test_divergence_from_legacy_tokenizer(tok, name, model_dir):
     text, words = DIVERGENCES[name]
     assert tok.basic_tokenize(text) == words
-    transformers = pytest.importorskip("transformers")
+    transformers = need("transformers")
     legacy = transformers.BertTokenizerLegacy(vocab_file=str(model_dir / "vocab.txt"))
     fast = transformers.AutoTokenizer.from_pretrained(model_dir)
     assert tok.encode(text) == fast(text)["input_ids"]
