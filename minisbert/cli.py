@@ -161,27 +161,27 @@ def _download(args) -> int:
 
 
 def _grade(args) -> int:
-    from .course.assignments import grade, report
-    results = grade(Path(args.path), args.only)
-    print(report(results))
+    from .course.grader import grade, report, report_json
+    results = grade(Path(args.path), Path(args.instructor), args.only)
+    print(report_json(results) if args.json else report(results))
     return 0 if all(r.earned == r.points for r in results) else 1
 
 
 def _student_edition(args) -> int:
-    from .course.assignments import check_edition, make_student_edition
+    from .course.edition import check_edition, make_student_edition
     out = Path(args.output)
     removed = make_student_edition(out, Path(args.source))
-    print(f"wrote {out}: {sum(removed.values())} solution blocks removed ("
-          + ", ".join(f"{k} {v}" for k, v in removed.items()) + "); lessons/solutions/ left out")
+    print(f"wrote {out}: {sum(removed.values())} solution blocks emptied ("
+          + ", ".join(f"{k} {v}" for k, v in removed.items()) + "); tests/grading/ and lessons/solutions/ left out")
     if args.no_check:
         return 0
     print("checking the edition (a few minutes) ...", flush=True)
-    problems = check_edition(out)
+    problems = check_edition(out, Path(args.source))
     for problem in problems:
         print("problem:", problem)
     if not problems:
-        print("checked: it imports, every assignment fails on its missing solution, "
-              "and the tests that need no assignment pass")
+        print("checked: it imports, holds no solution line, every check of every assignment fails on its "
+              "missing solution, and the tests that need no assignment pass")
     return 1 if problems else 0
 
 
@@ -274,20 +274,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="the model, e.g. %s" % DEFAULT_MODEL)
     p.set_defaults(run=_download)
     from .course.assignments import ASSIGNMENTS
-    p = sub.add_parser("grade", help="score the course assignments of an edition",
-                       description="Run each assignment's grading tests (tests/grading/) against the minisbert/ "
-                                   "of PATH and print a score per assignment with the first failing check, then "
-                                   "the total. Exit status 0 only with full marks.")
+    p = sub.add_parser("grade", help="score a student's copy with the instructor's grading tests",
+                       description="Put the solution blocks of PATH's minisbert/ into a temporary copy of the "
+                                   "instructor's checkout, run its grading tests (tests/grading/) there and print "
+                                   "each assignment's score, its checks and the first failing check's message, "
+                                   "then the total. Exit status 0 only with full marks.")
     p.add_argument("path", nargs="?", default=".", metavar="PATH",
-                   help="root of the edition to grade (default: the current folder)")
+                   help="root of the student's copy (default: the current folder)")
+    p.add_argument("--instructor", default=".", metavar="DIR",
+                   help="the instructor's course checkout, whose tests grade (default: the current folder)")
     p.add_argument("--only", nargs="+", choices=list(ASSIGNMENTS), metavar="NAME",
                    help="grade only these assignments: " + ", ".join(ASSIGNMENTS))
+    p.add_argument("--json", action="store_true", help="print the report as JSON (for a gradebook)")
     p.set_defaults(run=_grade)
     p = sub.add_parser("student-edition", help="write the repository with the assignments' solutions removed",
                        description="Copy the repository to OUTPUT, replacing every '# BEGIN SOLUTION' block of "
-                                   "minisbert/ by a NotImplementedError with a hint and leaving out "
-                                   "lessons/solutions/; then check that the edition imports and fails only "
-                                   "where solutions are missing.")
+                                   "minisbert/ by a NotImplementedError with a hint (the markers stay) and leaving out "
+                                   "tests/grading/ and lessons/solutions/; then check that the edition imports, "
+                                   "holds no solution line and fails only where solutions are missing.")
     p.add_argument("output", metavar="OUTPUT", help="a new or empty folder")
     p.add_argument("--source", default=".", metavar="DIR",
                    help="the course checkout to copy (default: the current folder)")

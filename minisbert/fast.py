@@ -29,7 +29,7 @@ from torch import nn
 
 from .attention import MultiHeadAttention, extended_attention_mask, scaled_dot_product_attention
 from .device import precision_context
-from .layers import LayerNorm
+from .layers import AddNorm, EncoderLayer, LayerNorm
 
 
 class Packing:
@@ -76,17 +76,12 @@ class FastSelfAttention(MultiHeadAttention):
         return (packing.pack(out) if packing is not None else out), probs  # (T, H) or (B, L, H)
 
 
-class FastAddNorm(nn.Module):
-    """LayerNorm(residual + Dropout(x W + b)), with the fused LayerNorm; names as in layers.AddNorm."""
+class FastAddNorm(AddNorm):
+    """layers.AddNorm with the fused LayerNorm: the same names, and AddNorm's own forward."""
 
     def __init__(self, in_size: int, hidden_size: int, eps: float, dropout: float):
-        super().__init__()
-        self.dense = nn.Linear(in_size, hidden_size)
+        super().__init__(in_size, hidden_size, eps, dropout)
         self.LayerNorm = FusedLayerNorm(hidden_size, eps)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(residual + self.dropout(self.dense(x)))
 
 
 class FastAttention(nn.Module):
@@ -94,6 +89,12 @@ class FastAttention(nn.Module):
         super().__init__()
         self.self = FastSelfAttention(cfg.hidden_size, cfg.num_attention_heads, cfg.attention_probs_dropout_prob)
         self.output = FastAddNorm(cfg.hidden_size, cfg.hidden_size, cfg.layer_norm_eps, cfg.hidden_dropout_prob)
+
+    def forward(self, x: torch.Tensor, mask_and_packing: tuple[torch.Tensor | None, Packing | None],
+                output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        mask, packing = mask_and_packing
+        context, probs = self.self(x, mask, packing, output_attentions)
+        return self.output(context, residual=x), probs
 
 
 class FastIntermediate(nn.Module):
@@ -106,7 +107,11 @@ class FastIntermediate(nn.Module):
 
 
 class FastEncoderLayer(nn.Module):
-    """layers.EncoderLayer's twin: the same submodule names, packed tokens in and out."""
+    """layers.EncoderLayer's twin: the same submodule names, packed tokens in and out.
+
+    Its forward is EncoderLayer's own: that passes its mask straight to self.attention, so
+    the fast attention receives (mask, packing) through it.
+    """
 
     def __init__(self, cfg):
         super().__init__()
@@ -117,9 +122,7 @@ class FastEncoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None, packing: Packing | None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        context, probs = self.attention.self(x, mask, packing, output_attentions)
-        a = self.attention.output(context, residual=x)
-        return self.output(self.intermediate(a), residual=a), probs
+        return EncoderLayer.forward(self, x, (mask, packing), output_attentions)
 
 
 class FastEncoder(nn.Module):
@@ -160,6 +163,7 @@ def mixed_precision_step(model, loss_fn: nn.Module, features: list[dict], labels
                          scaler: torch.amp.GradScaler | None = None) -> torch.Tensor:
     """training.training_step with the forward pass under autocast; the same update otherwise."""
     device = labels.device
+    # BEGIN SOLUTION training_step: the same update; forward and loss under precision_context; the scaler if any
     with precision_context(device, precision):
         value = loss_fn([model(f) for f in features], labels)
     if not torch.isfinite(value):
@@ -175,4 +179,5 @@ def mixed_precision_step(model, loss_fn: nn.Module, features: list[dict], labels
         optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
+    # END SOLUTION
     return value.detach()

@@ -39,8 +39,8 @@ def mean_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def mean_sqrt_len_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """sum_i m_i h_i / sqrt(n): like the mean, but longer sentences get longer vectors."""
-    m = mask.unsqueeze(-1).to(tokens.dtype)
-    return (tokens * m).sum(1) / m.sum(1).clamp(min=1e-9).sqrt()
+    n = mask.sum(1, keepdim=True).to(tokens.dtype).clamp(min=1e-9)  # (B, 1): real tokens per sentence
+    return mean_pool(tokens, mask) * n.sqrt()  # the mean times n / sqrt(n)
 
 
 def max_pool(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -1,14 +1,18 @@
-"""The student edition and the autograder: full marks for the library, zero for the edition,
-and a single wrong solution costs exactly its own assignment's points."""
+"""The student edition and the autograder: full marks for the library, zero for the edition, partial
+credit per check, and the ways around the grader closed (its conftest, its pyproject, torch's built-ins)."""
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from minisbert.course.assignments import (ASSIGNMENTS, check_edition, grade, make_student_edition, report,
-                                          strip_solutions)
+from minisbert.course.assignments import ASSIGNMENTS, Block, fill_blocks, parse_blocks, strip_solutions, \
+    student_blocks
+from minisbert.course.edition import check_edition, leaked_solutions, make_student_edition, solution_lines
+from minisbert.course.grader import checks_of, grade, graded_files, report, report_json
+from minisbert.course.rules import block_problems
 from minisbert.errors import MarkerError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,11 +31,11 @@ SOURCE = textwrap.dedent('''\
 ''')
 
 
-def test_a_marked_block_becomes_a_stub_with_the_hint():
+def test_a_marked_block_becomes_a_stub_with_the_hint_between_its_markers():
     text, found = strip_solutions(SOURCE)
     assert found == ["pooling"]
     stub = "raise NotImplementedError(\"assignment 'pooling': average the real tokens (see lessons/assignments/)\")"
-    assert f"\n    {stub}\n" in text
+    assert f"# BEGIN SOLUTION pooling: average the real tokens\n    {stub}\n    # END SOLUTION\n" in text
     assert "y = x + 1" not in text and "def g():\n    return 2" in text
     namespace = {}
     exec(text, namespace)
@@ -50,33 +54,126 @@ def test_bad_markers_are_named_with_their_line(source, message):
         strip_solutions(source, "x.py")
 
 
+def test_only_the_students_blocks_are_taken():
+    changed = SOURCE.replace("y = x + 1", "y = x + 2").replace("return 2", "return 3")
+    student = "import os\nos.environ.clear()\n" + changed  # code outside the blocks is never taken
+    blocks, problem = student_blocks(SOURCE, student, "f.py")
+    assert problem is None
+    spliced = fill_blocks(SOURCE, [b.body for b in blocks], "f.py")
+    assert spliced == SOURCE.replace("y = x + 1", "y = x + 2")  # their block; everything else is the instructor's
+    _, problem = student_blocks(SOURCE, SOURCE.replace("# END SOLUTION", ""), "f.py")
+    assert "never closed" in problem
+
+
+def test_the_library_keeps_the_rules_and_the_points_add_up():
+    for rel, names in graded_files(ROOT).items():
+        for part in parse_blocks((ROOT / rel).read_text(encoding="utf-8"), str(rel)):
+            if isinstance(part, Block):
+                assert block_problems(part, str(rel)) == [], rel
+    for name, (points, _) in ASSIGNMENTS.items():
+        checks = checks_of(ROOT / "tests" / "grading" / f"test_grade_{name}.py")
+        assert len(checks) >= 3 and all(c.points > 0 for c in checks), name
+        assert sum(c.points for c in checks) == points, name
+
+
+@pytest.mark.parametrize("assignment, code, message", [
+    ("attention", "return F.scaled_dot_product_attention(q, k, v), None",
+     "may not call F.scaled_dot_product_attention: write softmax"),
+    ("encoder_layer", "return torch.nn.functional.layer_norm(x, (8,))", "may not call torch.nn.functional.layer_norm"),
+    ("encoder_layer", "return nn.GELU()(x)", "may not call nn.GELU"),
+    ("pooling", "torch.allclose = lambda *a, **k: True", "may not assign to or delete an attribute (torch.allclose)"),
+    ("pooling", "import torch", "may not import"),
+    ("pooling", "f = getattr(torch, 'allclose')", "may not call getattr()"),
+    ("pooling", "torch.__dict__['allclose'] = None", "may not use private names (torch.__dict__)"),
+    ("training_step", "value = mixed_precision_step(model, loss_fn, features, labels, optimizer, scheduler, 1, 'fp32')",
+     "may not call the library's mixed_precision_step"),
+])
+def test_ready_made_versions_and_ways_around_the_grader_are_refused(assignment, code, message):
+    block = Block(assignment, "    ", "", "", "", [f"    {code}\n"], 10)
+    problems = block_problems(block, "x.py")
+    assert problems and all(p.startswith(f"x.py, line 11: assignment {assignment!r}") for p in problems)
+    assert any(message in p for p in problems), problems
+
+
 def test_the_library_scores_full_marks():
-    results = grade(ROOT)
+    results = grade(ROOT, ROOT)
     assert [r.name for r in results] == list(ASSIGNMENTS)
     assert all(r.earned == r.points for r in results), report(results)
     assert report(results).endswith("total: 100/100 (100%)")
+    parsed = json.loads(report_json(results))
+    assert (parsed["earned"], parsed["points"]) == (100, 100)
+    assert all(c["earned"] == c["points"] for a in parsed["assignments"] for c in a["checks"])
 
 
-def test_the_student_edition_imports_and_scores_zero(tmp_path):
-    removed = make_student_edition(tmp_path / "edition", ROOT)
+def test_the_student_edition_holds_no_solution_and_scores_zero(tmp_path):
+    edition = tmp_path / "edition"
+    removed = make_student_edition(edition, ROOT)
     assert all(removed.values()) and sum(removed.values()) >= len(ASSIGNMENTS)
-    assert not (tmp_path / "edition" / "lessons" / "solutions").exists()
-    assert (tmp_path / "edition" / "lessons" / "assignments" / "README.md").is_file()
-    assert check_edition(tmp_path / "edition") == []  # imports; all 0 on NotImplementedError; other tests pass
+    assert not (edition / "lessons" / "solutions").exists() and not (edition / "tests" / "grading").exists()
+    assert (edition / "lessons" / "assignments" / "README.md").is_file()
+    lines = solution_lines(ROOT)
+    assert set(lines.values()) == set(ASSIGNMENTS) and len(lines) >= 30  # the grep looks for something
+    assert leaked_solutions(edition, ROOT) == []
+    # imports, holds no solution line; every check 0 on NotImplementedError; the other tests pass
+    assert check_edition(edition, ROOT) == []
     with pytest.raises(FileExistsError):
-        make_student_edition(tmp_path / "edition", ROOT)
+        make_student_edition(edition, ROOT)
 
 
-def test_attention_without_the_scaling_loses_exactly_its_points(tmp_path):
-    edition = tmp_path / "wrong"
-    make_student_edition(edition, ROOT, keep_solutions=True)
-    source = edition / "minisbert" / "attention.py"
-    text = source.read_text()
-    assert text.count("/ math.sqrt(d)") == 1
-    source.write_text(text.replace("/ math.sqrt(d)", ""))
-    results = {r.name: r for r in grade(edition)}
-    assert results["attention"].earned == 0
-    assert "divide Q K^T by sqrt(d)" in results["attention"].message
-    assert all(r.earned == r.points for name, r in results.items() if name != "attention"), \
-        report(list(results.values()))
-    assert sum(r.earned for r in results.values()) == 100 - ASSIGNMENTS["attention"][0]
+def rewrite_block(path: Path, name: str, code: str, index: int | None = None) -> None:
+    """Put `code` into the blocks of assignment `name` in `path` (only the index-th of them, if given)."""
+    parts = parse_blocks(path.read_text(encoding="utf-8"), str(path))
+    blocks = [p for p in parts if isinstance(p, Block) and p.name == name]
+    for block in blocks if index is None else [blocks[index]]:
+        block.body = [textwrap.indent(textwrap.dedent(code), block.indent)]
+    path.write_text("".join(p if isinstance(p, str) else p.begin + "".join(p.body) + p.end for p in parts))
+
+
+def test_a_copy_that_games_the_grader_loses_exactly_the_gamed_assignments(tmp_path):
+    copy = tmp_path / "gamed"
+    make_student_edition(copy, ROOT, keep_solutions=True)
+    lib = copy / "minisbert"
+    # torch's ready-made attention and LayerNorm (with F imported outside the block, where the grader never looks)
+    rewrite_block(lib / "attention.py", "attention", "return F.scaled_dot_product_attention(q, k, v, mask), "
+                  "(q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))).softmax(-1)\n")
+    layers = lib / "layers.py"
+    layers.write_text("import torch.nn.functional as F\n" + layers.read_text())
+    rewrite_block(layers, "encoder_layer", "return F.layer_norm(x, (x.size(-1),), self.weight, self.bias, self.eps)\n",
+                  index=0)
+    # wrong pooling, with a conftest.py and a module-level line that make every comparison pass
+    rewrite_block(lib / "pooling.py", "pooling", "return tokens.sum(1)\n")
+    (lib / "pooling.py").write_text("import torch\ntorch.allclose = lambda *a, **k: True\n"
+                                    + (lib / "pooling.py").read_text())
+    (copy / "conftest.py").write_text("import torch\ntorch.allclose = lambda *a, **k: True\n")
+    (copy / "tests" / "grading").mkdir(parents=True)
+    (copy / "tests" / "grading" / "conftest.py").write_text("import torch\ntorch.allclose = lambda *a, **k: True\n")
+    # wrong losses, with a pyproject.toml that turns off the report and deselects their checks
+    rewrite_block(lib / "losses.py", "losses", "return torch.zeros(())\n")
+    (copy / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "-p no:junitxml '
+                                         '--deselect tests/grading/test_grade_losses.py"\n')
+    results = {r.name: r for r in grade(copy, ROOT)}
+    summary = report(list(results.values()))
+    assert results["attention"].earned == 0, summary
+    assert "may not call F.scaled_dot_product_attention" in results["attention"].message
+    assert results["encoder_layer"].earned == 0, summary
+    assert "may not call F.layer_norm" in results["encoder_layer"].message
+    assert results["pooling"].earned == 0 and results["losses"].earned == 0, summary
+    assert "NotImplementedError" not in results["pooling"].message + results["losses"].message
+    kept = [n for n in ASSIGNMENTS if n not in ("attention", "encoder_layer", "pooling", "losses")]
+    assert all(results[n].earned == results[n].points for n in kept), summary
+    assert summary.endswith(f"total: {sum(ASSIGNMENTS[n][0] for n in kept)}/100 "
+                            f"({sum(ASSIGNMENTS[n][0] for n in kept)}%)")
+
+
+def test_attention_with_dropout_on_the_output_earns_part_of_its_points(tmp_path):
+    copy = tmp_path / "dropout"
+    make_student_edition(copy, ROOT, keep_solutions=True)
+    rewrite_block(copy / "minisbert" / "attention.py", "attention", """\
+        probs = (q @ k.transpose(-2, -1) / math.sqrt(q.size(-1)) + (0 if mask is None else mask)).softmax(-1)
+        return F.dropout(probs @ v, p=dropout, training=training), probs
+    """)
+    [result] = grade(copy, ROOT, ["attention"])
+    assert 0 < result.earned < result.points, report([result])
+    assert "drop the attention probabilities, then multiply by V" in result.message
+    failed = [c.name for c in result.checks if not c.earned]
+    assert failed == ["test_dropout_is_on_the_probabilities"], report([result])

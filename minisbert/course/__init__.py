@@ -1,7 +1,10 @@
 """The course's tooling, apart from the model code (which never imports it).
 
     check.py        reference checks for the lesson notebooks (values made by lessons/reference/)
-    assignments.py  the student edition and the autograder of the assignments
+    assignments.py  the assignments and the markers around their solutions
+    edition.py      the student edition (solutions removed) and its check
+    rules.py        what a solution block may not call or do
+    grader.py       grading a student's blocks with the instructor's tests
 
 They work on a checkout of the course, which they are given: a path argument,
 the current folder, or an environment variable (MINISBERT_REFERENCE).

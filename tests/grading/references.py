@@ -1,5 +1,5 @@
 """Helpers of the grading tests, one file per assignment (test_grade_<name>.py, run by
-minisbert/course/assignments.py).
+minisbert/course/grader.py from the instructor's checkout; never part of the student edition).
 
 The fixture `others_by_reference` replaces every assignment except the graded one by a reference
 implementation built on PyTorch's own functions, so that a mistake in one assignment

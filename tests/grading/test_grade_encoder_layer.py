@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
@@ -9,6 +10,7 @@ from references import _others_by_reference, diagnose  # noqa: F401 (the fixture
 from minisbert.layers import EncoderLayer, LayerNorm, gelu
 
 
+@pytest.mark.points(4)
 def test_layer_norm(others_by_reference):
     others_by_reference("encoder_layer")
     torch.manual_seed(0)
@@ -27,6 +29,7 @@ def test_layer_norm(others_by_reference):
             ((x - mean) / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + 1e-12)).detach()})
 
 
+@pytest.mark.points(3)
 def test_gelu_is_exact(others_by_reference):
     others_by_reference("encoder_layer")
     x = torch.linspace(-5, 5, 201)
@@ -35,6 +38,7 @@ def test_gelu_is_exact(others_by_reference):
                                   "this is ReLU: GELU is x times the normal CDF of x": torch.relu(x)}, atol=1e-6)
 
 
+@pytest.mark.points(4)
 def test_encoder_layer_is_post_ln(others_by_reference):
     others_by_reference("encoder_layer")
     torch.manual_seed(2)
@@ -55,6 +59,32 @@ def test_encoder_layer_is_post_ln(others_by_reference):
                            "this looks pre-LN: BERT adds first and normalises after (post-LN)": pre_a})
 
 
+@pytest.mark.points(2)
+def test_dropout_on_each_sublayer_while_training(others_by_reference):
+    others_by_reference("encoder_layer")
+    torch.manual_seed(2)
+    layer = EncoderLayer(16, 4, 64, eps=1e-12, hidden_dropout=0.5, attention_dropout=0.0).train()
+    x = torch.randn(2, 5, 16)
+    att, out = layer.attention, layer.output
+    ln1, ln2 = att.output.LayerNorm, out.LayerNorm
+
+    def norm(t, ln):
+        return F.layer_norm(t, (16,), ln.weight, ln.bias, 1e-12)
+
+    def forward(drop):  # the layer with dropout `drop` applied where AddNorm applies it
+        a = norm(x + drop(att.output.dense(att.self(x)[0])), ln1)
+        return norm(a + drop(out.dense(F.gelu(layer.intermediate.dense(a)))), ln2)
+
+    with torch.no_grad():
+        torch.manual_seed(3)
+        expected = forward(att.output.dropout)
+        torch.manual_seed(3)
+        got, _ = layer(x)
+        without = forward(lambda t: t)
+    diagnose(got, expected, {"dropout is missing in training mode: LayerNorm(residual + Dropout(dense(x)))": without})
+
+
+@pytest.mark.points(2)
 def test_lesson_reference_values(others_by_reference):
     from minisbert import BertModel
     from minisbert.attention import extended_attention_mask

@@ -1,5 +1,6 @@
 """Assignment 'losses': CosineSimilarityLoss, SoftmaxLoss.logits, MultipleNegativesRankingLoss, CoSENTLoss."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 from references import diagnose
@@ -11,6 +12,7 @@ U, V = reference("loss.u"), reference("loss.v")
 SCORES, LABELS = reference("loss.scores"), reference("loss.labels").long()
 
 
+@pytest.mark.points(4)
 def test_cosine_similarity_loss():
     cos = F.cosine_similarity(U, V)
     diagnose(CosineSimilarityLoss()([U, V], SCORES), reference("loss.cosine"), {
@@ -18,6 +20,7 @@ def test_cosine_similarity_loss():
         "the dot product is used: the objective compares the cosine": ((U * V).sum(1) - SCORES).pow(2).mean()})
 
 
+@pytest.mark.points(4)
 def test_softmax_loss_features():
     loss = SoftmaxLoss(6, 3)
     with torch.no_grad():
@@ -30,6 +33,7 @@ def test_softmax_loss_features():
         assert SoftmaxLoss(6, 3, concat_product=True).logits(U, V).shape == (4, 3)
 
 
+@pytest.mark.points(4)
 def test_multiple_negatives_ranking_loss():
     sim = F.normalize(U, dim=1) @ F.normalize(V, dim=1).T
     diagnose(MultipleNegativesRankingLoss()([U, V]), reference("loss.mnrl"), {
@@ -41,5 +45,6 @@ def test_multiple_negatives_ranking_loss():
     diagnose(with_hard, expected, {})
 
 
+@pytest.mark.points(3)
 def test_cosent_loss():
     check_close("loss.cosent", CoSENTLoss()([U, V], SCORES))

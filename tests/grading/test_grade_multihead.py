@@ -1,5 +1,6 @@
 """Assignment 'multihead': MultiHeadAttention.split_heads and merge_heads (minisbert/attention.py)."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
@@ -12,6 +13,7 @@ def module(seed=0):
     return MultiHeadAttention(hidden_size=12, num_heads=3).eval()  # 3 heads of 4
 
 
+@pytest.mark.points(5)
 def test_split_heads_shape_and_grouping(others_by_reference):
     others_by_reference("multihead")
     x = torch.arange(2 * 5 * 12, dtype=torch.float).reshape(2, 5, 12)
@@ -22,6 +24,7 @@ def test_split_heads_shape_and_grouping(others_by_reference):
         "the heads are not moved before the positions: the result must be (B, h, L, d)": x.view(2, 5, 3, 4)})
 
 
+@pytest.mark.points(6)
 def test_forward_matches_pytorch(others_by_reference):
     others_by_reference("multihead")
     mha = module(1)
@@ -35,6 +38,7 @@ def test_forward_matches_pytorch(others_by_reference):
             per_head.reshape(2, 5, 12).detach()})
 
 
+@pytest.mark.points(4)
 def test_lesson_reference_values(others_by_reference):
     from minisbert import BertModel
     from minisbert.course.check import check_close, reference

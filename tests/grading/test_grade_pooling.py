@@ -1,5 +1,6 @@
 """Assignment 'pooling': mean_pool, max_pool and cls_pool (minisbert/pooling.py)."""
 
+import pytest
 import torch
 from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
 
@@ -14,6 +15,7 @@ def batch():
     return tokens, mask
 
 
+@pytest.mark.points(5)
 def test_mean_over_real_tokens(others_by_reference):
     others_by_reference("pooling")
     tokens, mask = batch()
@@ -24,6 +26,7 @@ def test_mean_over_real_tokens(others_by_reference):
             (tokens * mask[..., None]).sum(1) / 4})
 
 
+@pytest.mark.points(4)
 def test_max_over_real_tokens(others_by_reference):
     others_by_reference("pooling")
     tokens, mask = batch()
@@ -34,12 +37,14 @@ def test_max_over_real_tokens(others_by_reference):
             (tokens * mask[..., None]).max(1).values})
 
 
+@pytest.mark.points(2)
 def test_cls_is_the_first_token(others_by_reference):
     others_by_reference("pooling")
     tokens, mask = batch()
     diagnose(cls_pool(tokens, mask), tokens[:, 0], {"this is the last token, not [CLS] (the first)": tokens[:, -1]})
 
 
+@pytest.mark.points(4)
 def test_lesson_reference_values(others_by_reference):
     from minisbert import SentenceBert
     from minisbert.course.check import check_close, reference

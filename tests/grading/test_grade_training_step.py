@@ -36,37 +36,68 @@ def setup(lr=0.5):
     return model, optimizer, scheduler, features, torch.tensor([1.0, 0.0])
 
 
-def test_one_step_is_forward_backward_clip_step():
-    model, optimizer, scheduler, features, labels = setup()
+def one_step(lr=0.5, max_grad_norm=1e9):
+    """The weights before and after one training_step, and what plain SGD on the loss's gradient gives."""
+    model, optimizer, scheduler, features, labels = setup(lr)
     before = model.bag.weight.detach().clone()
+    training_step(model, cosine_mse, features, labels, optimizer, scheduler, max_grad_norm=max_grad_norm)
+    ref = BagOfWords()
+    cosine_mse([ref(f) for f in features], labels).backward()
+    return model, scheduler, before, ref.bag.weight.grad
+
+
+@pytest.mark.points(3)
+def test_embeds_each_column_once_and_returns_the_loss():
+    model, optimizer, scheduler, features, labels = setup()
     with torch.no_grad():
         expected_loss = cosine_mse([model(f) for f in features], labels)
     model.calls = 0
     value = training_step(model, cosine_mse, features, labels, optimizer, scheduler, max_grad_norm=1e9)
     assert model.calls == 2, f"the model must embed each of the 2 columns once (it was called {model.calls} times)"
     assert torch.allclose(torch.as_tensor(value), expected_loss), "return the loss of the batch"
-    # what one plain SGD step at lr 0.5 gives
-    ref = BagOfWords()
-    cosine_mse([ref(f) for f in features], labels).backward()
-    expected = before - 0.5 * ref.bag.weight.grad
+
+
+@pytest.mark.points(3)
+def test_the_update_is_one_optimizer_step():
+    model, _, before, grad = one_step()
     changed = model.bag.weight.detach()
     if torch.allclose(changed, before):
         pytest.fail("the weights did not change: call loss.backward() and optimizer.step()", pytrace=False)
-    assert torch.allclose(changed, expected, atol=1e-6), "the update is not one optimizer step on the loss's gradient"
+    assert torch.allclose(changed, before - 0.5 * grad, atol=1e-6), \
+        "the update is not one optimizer step on the loss's gradient"
+
+
+@pytest.mark.points(2)
+def test_gradients_zeroed_and_schedule_advanced():
+    model, scheduler, _, _ = one_step()
     assert all(p.grad is None or not p.grad.any() for p in model.parameters()), \
         "zero the gradients after the step (optimizer.zero_grad()), or they pile up over steps"
     assert scheduler.last_epoch == 1, "advance the learning-rate schedule once per step (scheduler.step())"
 
 
-def test_gradients_are_clipped():
-    model, optimizer, scheduler, features, labels = setup(lr=1.0)
-    before = model.bag.weight.detach().clone()
-    training_step(model, cosine_mse, features, labels, optimizer, scheduler, max_grad_norm=1e-3)
+@pytest.mark.points(2)
+def test_the_optimizer_steps_before_the_scheduler():
+    model, _, before, grad = one_step()
+    changed = model.bag.weight.detach()
+    # linear_schedule(0, 10): the first step runs at the full rate, the second at 0.9 of it
+    if torch.allclose(changed, before - 0.9 * 0.5 * grad, atol=1e-6):
+        pytest.fail("the step used the next step's learning rate: call optimizer.step() before scheduler.step()",
+                    pytrace=False)
+    assert torch.allclose(changed, before - 0.5 * grad, atol=1e-6), "the update is not one step at the current rate"
+
+
+@pytest.mark.points(3)
+def test_gradients_are_clipped_before_the_step():
+    model, _, before, grad = one_step(lr=1.0, max_grad_norm=1e-3)
     step = (model.bag.weight.detach() - before).norm().item()
+    if torch.allclose(model.bag.weight.detach(), before - grad, atol=1e-6):
+        pytest.fail("the gradients were not clipped before optimizer.step(): clip_grad_norm_ between "
+                    "backward() and step()", pytrace=False)
     assert step == pytest.approx(1e-3, rel=1e-3), \
         f"the update has norm {step:.3g}: clip the gradient norm to max_grad_norm before the optimizer step"
 
 
+@pytest.mark.points(2)
 def test_a_nan_loss_updates_nothing():
     model, optimizer, scheduler, features, _ = setup()
     before = model.bag.weight.detach().clone()
