@@ -29,7 +29,7 @@ from torch import nn
 
 from .attention import MultiHeadAttention, extended_attention_mask, scaled_dot_product_attention
 from .device import precision_context
-from .layers import AddNorm, EncoderLayer, LayerNorm
+from .layers import AddNorm, LayerNorm
 
 
 class Packing:
@@ -90,12 +90,6 @@ class FastAttention(nn.Module):
         self.self = FastSelfAttention(cfg.hidden_size, cfg.num_attention_heads, cfg.attention_probs_dropout_prob)
         self.output = FastAddNorm(cfg.hidden_size, cfg.hidden_size, cfg.layer_norm_eps, cfg.hidden_dropout_prob)
 
-    def forward(self, x: torch.Tensor, mask_and_packing: tuple[torch.Tensor | None, Packing | None],
-                output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        mask, packing = mask_and_packing
-        context, probs = self.self(x, mask, packing, output_attentions)
-        return self.output(context, residual=x), probs
-
 
 class FastIntermediate(nn.Module):
     def __init__(self, cfg):
@@ -109,8 +103,8 @@ class FastIntermediate(nn.Module):
 class FastEncoderLayer(nn.Module):
     """layers.EncoderLayer's twin: the same submodule names, packed tokens in and out.
 
-    Its forward is EncoderLayer's own: that passes its mask straight to self.attention, so
-    the fast attention receives (mask, packing) through it.
+    Its forward is marked like EncoderLayer's (it is the same answer, with the packing passed
+    explicitly), so that the student edition gives neither away.
     """
 
     def __init__(self, cfg):
@@ -122,7 +116,11 @@ class FastEncoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None, packing: Packing | None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return EncoderLayer.forward(self, x, (mask, packing), output_attentions)
+        # BEGIN SOLUTION encoder_layer: the attention block (packing passed on), then the feed-forward block
+        context, probs = self.attention.self(x, mask, packing, output_attentions)
+        a = self.attention.output(context, residual=x)
+        return self.output(self.intermediate(a), residual=a), probs
+        # END SOLUTION
 
 
 class FastEncoder(nn.Module):

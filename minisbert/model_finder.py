@@ -109,7 +109,8 @@ def resolve_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Path:
     packaged = _packaged(name)
     if packaged is not None:
         return packaged
-    looked.append("installed model packages: " + ", ".join(f"'{m}' ({pkg})" for m, (pkg, _) in PACKAGED_MODELS.items()))
+    looked.append("installed model packages: " + ", ".join(f"'{m}' ({pkg.replace('_', '-')})"
+                                                          for m, (pkg, _) in PACKAGED_MODELS.items()))
 
     for cache in _hf_cache_dirs():
         cached = _hf_cached(name, cache)
