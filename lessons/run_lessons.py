@@ -57,6 +57,8 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="do not write the outputs back")
     ap.add_argument("--solutions", action="store_true", help="also run solutions/*.py")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per lesson (default 180)")
+    ap.add_argument("--solution-timeout", type=int, default=300,
+                    help="seconds per exercise solution (default 300: lesson 12's trains three models)")
     ap.add_argument("--budget", type=int, default=1200, help="seconds for all lessons together (default 1200)")
     args = ap.parse_args()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -80,7 +82,7 @@ def main() -> int:
     solutions = [s for s in solutions if s.is_file()]  # bonus notebooks have no exercises
     for path in solutions:
         try:
-            seconds = run_solution(path, args.timeout)
+            seconds = run_solution(path, args.solution_timeout)
             print(f"ok    solutions/{path.name:<30} {seconds:6.1f} s", flush=True)
             total += seconds
         except (RuntimeError, subprocess.TimeoutExpired) as e:
