@@ -13,7 +13,6 @@ from .model_finder import DEFAULT_MODEL
 
 # Every loss of the registry that a train file can feed (mse needs target vectors, not a file).
 TRAINABLE_LOSSES = [name for name in LOSSES if name != "mse"]
-from .errors import InputError
 
 UNK_NOTE_SHARE = 0.2  # warn when a fifth of a sentence's tokens are [UNK]
 
@@ -32,8 +31,8 @@ def _read_lines(path: str) -> list[str]:
 
 
 def _tokenize(args) -> int:
-    from .tokenizers import WordPieceTokenizer
-    tok = WordPieceTokenizer.from_pretrained(args.model)
+    from .sbert import SentenceBert
+    tok = SentenceBert.from_pretrained(args.model, device="cpu").tokenizer
     for text in args.texts:
         ids = tok.encode(text)
         print(text)
@@ -44,7 +43,7 @@ def _tokenize(args) -> int:
 
 def _similarity(args) -> int:
     model = _load(args)
-    emb = model.encode(args.texts)
+    emb = model.encode(args.texts, prompt_name=args.prompt)
     sim = model.similarity(emb, emb).numpy()
     n = len(args.texts)
     print(f"Cosine similarity ({args.model}, {model.device.type}):")
@@ -67,7 +66,8 @@ def _encode(args) -> int:
     from .corpus import encode_file
     devices = args.devices.split(",") if args.devices else ([args.device] if args.device else None)
     n, dimension = encode_file(args.model, args.input, args.output, num_workers=args.workers, devices=devices,
-                               batch_size=args.batch_size, precision=args.precision)
+                               batch_size=args.batch_size, precision=args.precision,
+                               prompt_name=args.prompt)
     print(f"wrote {args.output}: {n} embeddings of size {dimension} (float32)")
     return 0
 
@@ -76,7 +76,8 @@ def _search(args) -> int:
     from .similarity import semantic_search
     corpus = _read_lines(args.corpus)
     model = _load(args)
-    hits = semantic_search(model.encode(args.query), model.encode(corpus), top_k=args.top_k)
+    queries = model.encode(args.query, prompt_name=args.prompt)
+    hits = semantic_search(queries, model.encode(corpus, prompt_name=args.corpus_prompt), top_k=args.top_k)
     for query, ranked in zip(args.query, hits):
         print(f"query: {query}")
         for rank, hit in enumerate(ranked, 1):
@@ -88,7 +89,8 @@ def _evaluate_sts(args) -> int:
     from .data import read_pairs
     from .evaluation import evaluate_sts
     pairs = read_pairs(args.file)
-    result = evaluate_sts(_load(args), pairs, batch_size=args.batch_size, precision=args.precision)
+    result = evaluate_sts(_load(args), pairs, batch_size=args.batch_size, precision=args.precision,
+                          prompt_name=args.prompt)
     print(f"{args.file}: {result['n']} pairs, model {args.model}")
     print(f"  Pearson  x100: {result['pearson']:.2f}")
     print(f"  Spearman x100: {result['spearman']:.2f}")
@@ -206,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
                        help="run the fast encoder (fused kernels, padding-free layers; the same numbers); "
                             "--no-fast runs the written-out code of the lessons (default: fast)")
+        p.add_argument("--prompt", metavar="NAME",
+                       help="one of the model's prompts, put before every sentence (multilingual-e5-small: "
+                            "query or passage; default: the model's own default, 'query' for that model)")
         if batch:
             p.add_argument("--batch-size", type=int, default=32, help="sentences per batch (default: %(default)s)")
             p.add_argument("--precision", choices=PRECISIONS, default="fp32",
@@ -213,8 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "cosine >= 0.999 against fp32 (default: %(default)s)")
         return p
 
-    p = command("tokenize", _tokenize, "show the WordPiece tokens and ids of texts",
-                "Print each text's WordPiece tokens and ids, [CLS] and [SEP] included.")
+    p = command("tokenize", _tokenize, "show the tokens and ids of texts",
+                "Print each text's tokens and ids as the model's tokenizer cuts them (WordPiece or "
+                "SentencePiece), special tokens included.")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p = with_device(command("similarity", _similarity, "print the cosine-similarity matrix of sentences",
                             "Embed each TEXT and print the matrix of their cosine similarities."))
@@ -234,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")
     p.add_argument("--query", required=True, action="append", metavar="TEXT", help="a query; repeat for more")
     p.add_argument("--top-k", type=int, default=5, metavar="K", help="matches per query (default: %(default)s)")
+    p.add_argument("--corpus-prompt", metavar="NAME",
+                   help="the prompt for the corpus sentences, if it differs from --prompt (e5: passage)")
     p = with_device(command("evaluate-sts", _evaluate_sts, "score a model on a file of rated sentence pairs",
                             "Pearson and Spearman (x100) of cosine similarity against gold scores. FILE is "
                             "CSV/TSV with a header naming sentence1, sentence2 and score (or label), JSON "

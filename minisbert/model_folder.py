@@ -5,7 +5,7 @@ module list, and saving the whole folder atomically.
       modules.json                 the pipeline: Transformer, Pooling (, Normalize)
       sentence_bert_config.json    max_seq_length, do_lower_case
       config.json, model.safetensors   the BERT encoder (transformers' BertModel reads these)
-      vocab.txt | sentencepiece.bpe.model, tokenizer_config.json, special_tokens_map.json
+      vocab.txt | sentencepiece.bpe.model | unigram_tokenizer.json, tokenizer_config.json, ...
       1_Pooling/config.json        the pooling modes
       2_Normalize/                 present when vectors are L2-normalised
 
@@ -36,7 +36,7 @@ ST_MODULES = [("", "sentence_transformers.models.Transformer"),
 # The files of a model folder, as minisbert or sentence-transformers write them. Only a folder
 # holding nothing else may be replaced by a save.
 MODEL_FILES = {"modules.json", "sentence_bert_config.json", "config_sentence_transformers.json", "config.json",
-               "model.safetensors", "pytorch_model.bin", "vocab.txt", "sentencepiece.bpe.model",
+               "model.safetensors", "pytorch_model.bin", "vocab.txt", "sentencepiece.bpe.model", "unigram_tokenizer.json",
                "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "README.md",
                "1_Pooling/config.json"}
 MODEL_FOLDERS = {"1_Pooling", "2_Normalize"}
@@ -112,7 +112,8 @@ def save_sentence_bert(model, path: Path) -> Path:
                                            for i, (p, t) in enumerate(modules)])
         _write_json(tmp / "config_sentence_transformers.json",
                     {"__version__": {"minisbert": __version__}, "model_type": "SentenceTransformer",
-                     "prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine"})
+                     "prompts": model.prompts, "default_prompt_name": model.default_prompt_name,
+                     "similarity_fn_name": "cosine"})
         if path.exists():
             path.rename(old)  # the previous model stays whole until the new one is in place
         tmp.rename(path)

