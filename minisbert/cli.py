@@ -58,7 +58,8 @@ def _similarity(args) -> int:
         unk = sum(t == model.tokenizer.unk_token for t in tokens)
         if tokens and unk / len(tokens) >= UNK_NOTE_SHARE:
             print(f"note: [{i}] has {unk} of {len(tokens)} tokens unknown to this model's vocabulary "
-                  "([UNK]); its score says little. For Chinese, use a model with a Chinese vocabulary.")
+                  f"({model.tokenizer.unk_token}); its score says little. For Chinese, use a model with a "
+                  "Chinese vocabulary, such as --model multilingual-e5-small.")
     return 0
 
 

@@ -64,6 +64,24 @@ def dequantize_q4_0(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray
     return (codes * scale).reshape(rows, cols)  # float32: the engine's own product, bit for bit
 
 
+def quantize_q4_0(weights: np.ndarray) -> bytes:
+    """The other direction, float32 (rows, cols) -> Q4_0 blocks: how such a file is made.
+
+    Each block's scale is chosen so that its largest weight (in size, with its sign) gets
+    code 0, i.e. -8d; the others round to the nearest of the 16 levels (an error of at
+    most d/2), those of the opposite sign and near full size clipping to 7d.
+    """
+    blocks = np.asarray(weights, dtype=np.float32).reshape(-1, BLOCK)  # (n_blocks, 32)
+    extreme = blocks[np.arange(len(blocks)), np.abs(blocks).argmax(axis=1)]  # (n_blocks,), signed
+    scale = (extreme / -8).astype(np.float16)  # stored in 16 bits, so use the stored value below
+    inverse = np.divide(1, scale.astype(np.float32), out=np.zeros(len(blocks), np.float32), where=scale != 0)
+    codes = np.clip(np.round(blocks * inverse[:, None]) + 8, 0, 15).astype(np.uint8)  # (n_blocks, 32)
+    out = np.empty(len(blocks), dtype=Q4_0)
+    out["d"] = scale
+    out["qs"] = codes[:, :BLOCK // 2] | (codes[:, BLOCK // 2:] << 4)  # weight j low, weight j + 16 high
+    return out.tobytes()
+
+
 class _Reader:
     """Sequential little-endian reads that fail with a clear message past the end of the file."""
 
@@ -93,6 +111,7 @@ class E5File:
     specials: dict[str, int]  # bos, eos, pad, unk -> id
     normalization: dict[str, str]  # character -> replacement ("" deletes it)
     tensors: dict[str, torch.Tensor]  # BERT parameter name -> float32 tensor
+    stored: dict[str, memoryview]  # the file's own name ("l0.q.w") -> its bytes as stored (Q4_0 blocks or fp32)
 
 
 def _read_vocabulary(r: _Reader):
@@ -141,7 +160,7 @@ def read_e5_file(path: str | Path) -> E5File:
                         pad_token_id=1)
     pieces, scores, specials, normalization = _read_vocabulary(r)
 
-    tensors, unknown = {}, []
+    tensors, stored, unknown = {}, {}, []
     for _ in range(r.read("i", "tensor directory")):
         name = bytes(r.take(r.read("H", "tensor directory"), "tensor name")).decode("utf-8", "replace")
         dtype, count, offset, nbytes = r.read("BIQQ", "tensor directory")
@@ -152,17 +171,19 @@ def read_e5_file(path: str | Path) -> E5File:
         raw = _Reader(data, path)
         raw.pos = offset
         if dtype == FP32 and nbytes == 4 * count:
-            values = np.frombuffer(raw.take(nbytes, f"tensor {name}"), dtype="<f4").copy()
+            stored[name] = raw.take(nbytes, f"tensor {name}")
+            values = np.frombuffer(stored[name], dtype="<f4").copy()
         elif dtype == Q4 and count % BLOCK == 0 and nbytes == count // BLOCK * Q4_0.itemsize:
+            stored[name] = raw.take(nbytes, f"tensor {name}")
             cols = ff if name.endswith(".fo.w") else H  # input width: FF for the feed-forward output only
-            values = dequantize_q4_0(raw.take(nbytes, f"tensor {name}"), count // cols, cols)
+            values = dequantize_q4_0(stored[name], count // cols, cols)
         else:
             raise CheckpointError(f"{path}: tensor {name} has dtype code {dtype}, {count} values and {nbytes} "
                                   "bytes, which do not fit fp32 (0) or Q4_0 (1) storage: the file is damaged")
         tensors[param] = torch.from_numpy(values)
     if unknown:
         raise CheckpointError(f"{path} holds tensors this reader does not know: {', '.join(unknown[:5])}")
-    return E5File(path, config, pieces, scores, specials, normalization, tensors)
+    return E5File(path, config, pieces, scores, specials, normalization, tensors, stored)
 
 
 def load_e5_bert(file: E5File, device=None, fast: bool = True) -> BertModel:

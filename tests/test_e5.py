@@ -46,6 +46,18 @@ def test_dequantize_follows_the_q4_0_block_layout():
     assert got.dtype == np.float32 and got.tolist() == [expected, expected]
 
 
+def test_quantizing_keeps_each_weight_within_one_level(e5, engine):
+    from minisbert.e5_q4 import dequantize_q4_0, quantize_q4_0
+    w = np.random.default_rng(0).standard_normal((6, 96)).astype(np.float32)
+    back = dequantize_q4_0(quantize_q4_0(w), 6, 96)
+    scale = np.abs(w.reshape(-1, 32)).max(axis=1, keepdims=True) / 8  # a level, block by block
+    assert (np.abs(back - w).reshape(-1, 32) <= scale * 1.001).all()
+    # The engine's own dequantisation of real rows equals ours exactly.
+    words = e5.bert.embeddings.word_embeddings.weight.detach()
+    for token_id in (0, 6, 12082, 250001):
+        np.testing.assert_array_equal(words[token_id].numpy(), engine.word_row(token_id))
+
+
 def test_viterbi_finds_the_best_cut_where_greedy_longest_match_does_not():
     from minisbert.tokenizers import UnigramTokenizer
     pieces = ["<s>", "<pad>", "</s>", "<unk>", "▁ab", "▁a", "bc", "c", "▁", "<mask>"]
