@@ -7,12 +7,14 @@ import json
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+RESULTS = REPO / "benchmarks" / "results"  # the JSONs the README quotes are committed here
 sys.path.insert(0, str(REPO))
 
 
@@ -58,20 +60,50 @@ def alternate(runs: dict, rounds: int = 5) -> dict[str, list[float]]:
     return times
 
 
+def cpu_model() -> str:
+    """The processor's name as the kernel reports it (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
     import torch
-    return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+    return (f"{cpu_model()}, {torch.get_num_threads()} torch threads, "
             f"Python {platform.python_version()}, torch {torch.__version__}")
 
 
-def print_table(title: str, header: list[str], rows: list[list], json_path: str | None = None):
+def provenance() -> dict:
+    """What produced a figure: the command, the commit (with -dirty for uncommitted changes), date, machine."""
+    def git(*args):
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else "unknown"
+    commit = git("rev-parse", "--short", "HEAD")
+    # the code that computes figures; not the committed results, which every run rewrites
+    if git("status", "--porcelain", "--untracked-files=no", "--", "minisbert", "benchmarks",
+           ":(exclude)benchmarks/results"):
+        commit += "-dirty"
+    script = Path(sys.argv[0]).resolve()
+    command = " ".join(["python", str(script.relative_to(REPO)) if script.is_relative_to(REPO) else sys.argv[0],
+                        *sys.argv[1:]])
+    return {"command": command, "commit": commit, "date": time.strftime("%Y-%m-%d"), "machine": machine()}
+
+
+def print_table(title: str, header: list[str], rows: list[list], json_path: str | Path | None = None):
+    """Print a table; with json_path, also write it there with its provenance (benchmarks/results/ by default)."""
     print(f"\n{title}\n{machine()}")
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
     if json_path:
-        Path(json_path).write_text(json.dumps({"title": title, "machine": machine(),
-                                               "header": header, "rows": rows}, indent=1))
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps({"title": title, **provenance(), "header": header,
+                                               "rows": [[str(x) for x in r] for r in rows]},
+                                              indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 median = statistics.median

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 import torch
-from common import alternate, median, mixed_length_sentences, print_table, sts_test_sentences
+from common import RESULTS, alternate, median, mixed_length_sentences, print_table, sts_test_sentences
 
 from minisbert import SentenceBert, resolve_model
 
@@ -92,7 +92,8 @@ def main():
     ap.add_argument("--sts-sentences", type=int, default=1000, help="how many STS-B test sentences (default 1000)")
     ap.add_argument("--mixed-sentences", type=int, default=300, help="how many generated sentences (default 300)")
     ap.add_argument("--device", default="cpu", help="where every contestant runs: cpu (default) or cuda")
-    ap.add_argument("--json", help="also write the table to this JSON file")
+    ap.add_argument("--json", default=str(RESULTS / "encode_speed.json"),
+                    help="write the table and its provenance here (default: %(default)s)")
     args = ap.parse_args()
     from sentence_transformers import SentenceTransformer
     folder = resolve_model()

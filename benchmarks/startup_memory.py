@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 
-from common import REPO, median, print_table
+from common import REPO, RESULTS, median, print_table
 
 from minisbert import resolve_model
 
@@ -42,7 +42,8 @@ ENCODE = textwrap.dedent("""
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--json")
+    ap.add_argument("--json", default=str(RESULTS / "startup_memory.json"),
+                    help="write the table and its provenance here (default: %(default)s)")
     args = ap.parse_args()
     startup = {name: [] for name in FIRST_SIMILARITY}
     memory = {name: [] for name in FIRST_SIMILARITY}

@@ -15,7 +15,7 @@ import argparse
 import csv
 
 import numpy as np
-from common import SHARED_DATA, print_table
+from common import RESULTS, SHARED_DATA, print_table
 
 from minisbert import SentenceBert, resolve_model
 from minisbert.data import read_pairs
@@ -27,7 +27,8 @@ PUBLISHED = {"all-MiniLM-L6-v2": 82.03}
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="all-MiniLM-L6-v2")
-    ap.add_argument("--json", help="also write the table to this JSON file")
+    ap.add_argument("--json", default=str(RESULTS / "sts_parity.json"),
+                    help="write the table and its provenance here (default: %(default)s)")
     args = ap.parse_args()
     path = SHARED_DATA / "stsbenchmark" / "sts-test.csv"
     if not path.is_file():

@@ -11,7 +11,7 @@ call for all the sentences (its fair use: the loop runs in Rust, on every core).
 
 import argparse
 
-from common import alternate, median, mixed_length_sentences, print_table, sts_test_sentences
+from common import RESULTS, alternate, median, mixed_length_sentences, print_table, sts_test_sentences
 
 from minisbert import WordPieceTokenizer, resolve_model
 
@@ -19,7 +19,8 @@ from minisbert import WordPieceTokenizer, resolve_model
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--json", help="also write the table to this JSON file")
+    ap.add_argument("--json", default=str(RESULTS / "tokenizer_speed.json"),
+                    help="write the table and its provenance here (default: %(default)s)")
     args = ap.parse_args()
     from transformers import AutoTokenizer, BertTokenizerLegacy
     folder = resolve_model()
