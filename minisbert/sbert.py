@@ -5,8 +5,9 @@
     model.similarity(emb, emb)                                                       # (2, 2) cosine
 
 Models are folders in the sentence-transformers layout (modules.json lists the
-modules: a Transformer, a Pooling, optionally a Normalize), so models made by
-either library load in the other.
+modules: a Transformer, a Pooling, optionally a Normalize), so BERT models made
+by either library load in the other (a saved multilingual-e5-small keeps its
+hand-written unigram vocabulary in unigram_tokenizer.json, which only minisbert reads).
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ class SentenceBert(nn.Module):
 
         Yields float32 arrays (k, D), k <= chunk_size, in input order. Memory is bounded by
         the chunk, not by the stream: a million sentences cost no more than chunk_size do.
+        prompt_name: one of the model's prompts, as in `encode`.
         """
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise InputError(f"chunk_size={chunk_size!r}: use a positive integer")
@@ -224,11 +226,11 @@ class SentenceBert(nn.Module):
             chunk.append(check_text(text, f"sentences[{i}]"))
             if len(chunk) == chunk_size:
                 yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
-                                  prompt_name=prompt_name)
+                              prompt_name=prompt_name)
                 chunk = []
         if chunk:
             yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
-                                  prompt_name=prompt_name)
+                              prompt_name=prompt_name)
 
     def similarity(self, a, b) -> torch.Tensor:
         """Cosine similarity matrix (n, m) of two sets of sentences or embeddings."""

@@ -1,6 +1,7 @@
 """The course's tooling, apart from the model code (which never imports it).
 
     check.py        reference checks for the lesson notebooks (values made by lessons/reference/)
+    show.py         printing the library's code in a lesson, before the lesson uses it
     assignments.py  the assignments and the markers around their solutions
     edition.py      the student edition (solutions removed) and its check
     rules.py        what a solution block may not call or do

@@ -8,10 +8,11 @@ scores sum highest, and dynamic programming finds it exactly (Viterbi):
     best[e] = max over pieces p = text[i:e] in the vocabulary of  best[i] + score(p)
 
 so no character is ever unknown as long as it is in the vocabulary on its own:
-XLM-R's 250,002 pieces hold some 15,000 single Chinese characters and most of
-the world's scripts, which is why Chinese needs no [UNK] here (WordPiece with
-an English vocabulary turns most Chinese characters into [UNK]). A character
-that is in no piece becomes <unk>, with a score below every piece's.
+XLM-R's 250,002 pieces hold some 7,700 single Chinese characters (all the
+common ones) and most of the world's scripts, which is why ordinary Chinese
+needs no unknown token here (WordPiece with an English vocabulary turns most
+Chinese characters into [UNK]). A character that is in no piece, such as a rare
+one like 龘, becomes <unk>, with a score below every piece's.
 
 Before the search the text is normalised, one character at a time, by the
 model's map (full-width letters become ASCII, ligatures are split, control
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import numpy as np
 
 from .base import Tokenizer
 from .sentencepiece import FAIRSEQ_SPECIALS, XLMRobertaTemplate
@@ -47,9 +50,12 @@ class UnigramTokenizer(XLMRobertaTemplate, Tokenizer):
         for i, piece in enumerate(pieces):
             vocab.setdefault(piece, i)
         super().__init__(vocab, {**FAIRSEQ_SPECIALS, "mask": "<mask>"}, model_max_length)
-        self.pieces, self.scores = list(pieces), list(scores)
+        self.pieces = list(pieces)
+        # float32, as in the engine: cuts made of the same pieces in another order tie, and which
+        # one wins depends on how each sum was rounded, so we round as it does.
+        self.scores = np.asarray(scores, dtype=np.float32)
         self.normalization = dict(normalization)
-        self.unk_score = min(scores) - UNK_PENALTY
+        self.unk_score = self.scores.min() - np.float32(UNK_PENALTY)
         self.max_piece_chars = max(len(p) for p in pieces)  # no longer span can be a piece
 
     # -- text -> pieces ------------------------------------------------------------
@@ -65,14 +71,15 @@ class UnigramTokenizer(XLMRobertaTemplate, Tokenizer):
     def segment(self, text: str) -> list[int]:
         """Viterbi: ids of the highest-scoring cut of an already normalised text."""
         n = len(text)
-        best = [0.0] + [float("-inf")] * n  # best[e]: highest score of a cut of text[:e]
+        best = np.full(n + 1, -np.inf, dtype=np.float32)  # best[e]: highest score of a cut of text[:e]
+        best[0] = 0
         back = [(0, 0)] * (n + 1)  # back[e] = (start i, id) of the last piece of that cut
         for i in range(n):  # pieces starting at i extend the best cut of text[:i]
             for e in range(i + 1, min(n, i + self.max_piece_chars) + 1):
                 piece_id = self.vocab.get(text[i:e])
                 if piece_id is not None and piece_id != self.unk_token_id:
                     score = best[i] + self.scores[piece_id]
-                    if score > best[e]:  # strict: on a tie the earlier start wins, as in the engine
+                    if score > best[e]:  # strict, as in the engine: an equal score does not replace
                         best[e], back[e] = score, (i, piece_id)
             if best[i] + self.unk_score > best[i + 1]:  # a character no piece covers
                 best[i + 1], back[i + 1] = best[i] + self.unk_score, (i, self.unk_token_id)
@@ -83,13 +90,18 @@ class UnigramTokenizer(XLMRobertaTemplate, Tokenizer):
         return ids[::-1]
 
     def tokenize(self, text: str) -> list[str]:
-        """The pieces of a text (no <s>/</s>). Special tokens typed in the text are plain text here."""
+        """The pieces of a text (no <s>/</s>).
+
+        A special token typed in the text ("<s>", "</s>", "<pad>", "<mask>") is a piece like any
+        other, with the highest score (0), so it becomes its special id, as in the engine;
+        "<unk>" is never matched (it is spelled out).
+        """
         return [self.pieces[i] for i in self.segment(self.normalize(check_text(text)))]
 
     # -- saving and loading ----------------------------------------------------------
     def save(self, folder: Path, model_max_length: int | None = None) -> None:
         """unigram_tokenizer.json: pieces with scores and the normalisation map, all a reload needs."""
-        data = {"type": "unigram", "pieces": [[p, s] for p, s in zip(self.pieces, self.scores)],
+        data = {"type": "unigram", "pieces": [[p, float(s)] for p, s in zip(self.pieces, self.scores)],
                 "normalization": self.normalization,
                 "model_max_length": model_max_length or self.model_max_length}
         (folder / FILE).write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
