@@ -85,7 +85,7 @@ def provenance() -> dict:
     commit = git("rev-parse", "--short", "HEAD")
     # the code that computes figures; not the committed results, which every run rewrites
     if git("status", "--porcelain", "--untracked-files=no", "--", "minisbert", "benchmarks",
-           ":(exclude)benchmarks/results"):
+           ":(exclude)benchmarks/results", ":(exclude)benchmarks/measured"):
         commit += "-dirty"
     script = Path(sys.argv[0]).resolve()
     command = " ".join(["python", str(script.relative_to(REPO)) if script.is_relative_to(REPO) else sys.argv[0],
