@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import platform
 import random
@@ -77,8 +78,13 @@ def machine() -> str:
             f"Python {platform.python_version()}, torch {torch.__version__}")
 
 
+@functools.cache
 def provenance() -> dict:
-    """What produced a figure: the command, the commit (with -dirty for uncommitted changes), date, machine."""
+    """What produced a figure: the command, the commit (with -dirty for uncommitted changes), date, machine.
+
+    Taken once, at the first call (scripts call it when they start): the code that ran is the code
+    of the start, whatever is committed while a long run goes on.
+    """
     def git(*args):
         done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "unknown"
@@ -107,3 +113,5 @@ def print_table(title: str, header: list[str], rows: list[list], json_path: str 
 
 
 median = statistics.median
+
+provenance()  # taken as the script starts (cached): the figures are those of the code at the start

@@ -145,12 +145,18 @@ class RetrievalEvaluator:
     """Queries against a corpus: MRR@10, Recall@1/5/10, nDCG@10 (primary)."""
     primary = "ndcg@10"
 
-    def __init__(self, queries: list[str], corpus: list[str], relevant: list[set[int]], batch_size: int = 32):
+    def __init__(self, queries: list[str], corpus: list[str], relevant: list[set[int]], batch_size: int = 32,
+                 query_prompt_name: str | None = None, corpus_prompt_name: str | None = None):
         self.queries, self.corpus, self.relevant, self.batch_size = queries, corpus, relevant, batch_size
+        # A model with prompts may want different ones on each side (multilingual-e5: "query", "passage");
+        # None uses the model's default prompt.
+        self.query_prompt_name, self.corpus_prompt_name = query_prompt_name, corpus_prompt_name
 
     def __call__(self, model) -> dict[str, float]:
         from .similarity import semantic_search
-        q = model.encode(self.queries, batch_size=self.batch_size, show_progress=False)
-        c = model.encode(self.corpus, batch_size=self.batch_size, show_progress=False)
+        q = model.encode(self.queries, batch_size=self.batch_size, show_progress=False,
+                         prompt_name=self.query_prompt_name)
+        c = model.encode(self.corpus, batch_size=self.batch_size, show_progress=False,
+                         prompt_name=self.corpus_prompt_name)
         hits = semantic_search(q, c, top_k=10)
         return retrieval_metrics([[h["corpus_id"] for h in row] for row in hits], self.relevant)
