@@ -3,12 +3,17 @@
     python lessons/run_lessons.py              # re-execute all, writing the outputs into the notebooks
     python lessons/run_lessons.py --check      # execute without writing (CI): fail on any error or failed check
     python lessons/run_lessons.py 03 07        # only the lessons whose names start with these
-    python lessons/run_lessons.py --check --solutions   # also run the exercise solutions (solutions/*.py)
+    python lessons/run_lessons.py --check --solutions   # with the exercises solved (solutions/*.py)
 
 A lesson fails when a cell raises, which is what a failed reference check
 (minisbert.course.check) does; the first failing cell's error is printed. Each lesson
 has a time limit (--timeout, default 180 s) and the run a total one (--budget).
 MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps).
+
+Exercises (minisbert/course/exercises.py): as committed, each stub is empty and its
+check must fail with a hint; with --solutions the notebook runs with every stub
+replaced by its block of solutions/NN_name.py, and every check must pass. A lesson
+whose exercises are not yet stub cells has its solutions file run as a script.
 """
 
 import argparse
@@ -21,6 +26,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from minisbert.course.exercises import exercises, fill, solution_blocks, unfinished_checks_failed
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,12 +47,21 @@ def run_solution(path: Path, timeout: int) -> float:
     return time.perf_counter() - start
 
 
-def run(path: Path, timeout: int, write: bool) -> float:
+def solution_file(lesson: Path) -> Path:
+    return HERE / "solutions" / (lesson.stem + ".py")
+
+
+def run(path: Path, timeout: int, write: bool, solved: bool) -> float:
+    """Execute one notebook; solved: with its exercise stubs replaced by the solutions (never written)."""
     nb = nbformat.read(path, as_version=4)
+    if solved:
+        nb, write = fill(nb, solution_blocks(solution_file(path))), False
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    if not solved and (problems := unfinished_checks_failed(nb)):
+        raise CellExecutionError("; ".join(problems), "", "")
     if write:
         nbformat.write(nb, path)
     return seconds
@@ -55,7 +71,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("lessons", nargs="*", help="name prefixes, e.g. 03 (default: all)")
     ap.add_argument("--check", action="store_true", help="do not write the outputs back")
-    ap.add_argument("--solutions", action="store_true", help="also run solutions/*.py")
+    ap.add_argument("--solutions", action="store_true", help="run the lessons with their exercises solved (solutions/*.py)")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per lesson (default 180)")
     ap.add_argument("--solution-timeout", type=int, default=300,
                     help="seconds per exercise solution (default 300: lesson 12's trains three models)")
@@ -69,17 +85,19 @@ def main() -> int:
     total, failed = 0.0, []
     for path in paths:
         try:
-            seconds = run(path, args.timeout, write=not args.check)
+            solved = args.solutions and bool(exercises(nbformat.read(path, as_version=4)))
+            seconds = run(path, args.timeout, write=not args.check, solved=solved)
             if seconds > args.timeout:
                 raise CellTimeoutError(f"{path.name} took {seconds:.0f} s, over its limit of {args.timeout} s")
-            print(f"ok    {path.name:<40} {seconds:6.1f} s", flush=True)
-        except (CellExecutionError, CellTimeoutError) as e:
+            print(f"ok    {path.name + (' (solved)' if solved else ''):<40} {seconds:6.1f} s", flush=True)
+        except (CellExecutionError, CellTimeoutError, ValueError) as e:
             seconds = 0.0
             failed.append(path.name)
             print(f"FAIL  {path.name}\n{e}", flush=True)
         total += seconds
-    solutions = [HERE / "solutions" / (p.stem + ".py") for p in paths] if args.solutions else []
-    solutions = [s for s in solutions if s.is_file()]  # bonus notebooks have no exercises
+    # Lessons whose exercises are not stub cells yet: their solutions run as scripts.
+    scripts = [p for p in paths if not exercises(nbformat.read(p, as_version=4))] if args.solutions else []
+    solutions = [solution_file(p) for p in scripts if solution_file(p).is_file()]  # the bonus has none
     for path in solutions:
         try:
             seconds = run_solution(path, args.solution_timeout)

@@ -53,6 +53,11 @@ class TrainingError(MinisbertError, RuntimeError):
 class CheckFailed(MinisbertError, AssertionError):
     """A lesson's output differs from the stored reference value."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of the stack: the learner's cell, not check.py's internals,
+        # is where the mistake is, and the message already names it.
+        return [f"CheckFailed: {self}"]
+
 
 class MarkerError(MinisbertError, ValueError):
     """Unbalanced or unknown solution markers in the course's source files."""

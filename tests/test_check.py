@@ -119,3 +119,11 @@ def test_show_prints_a_functions_source_with_its_file_and_line(capsys):
     show(l2_normalize)
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("# minisbert/pooling.py, line ") and out[1].startswith("def l2_normalize(")
+
+
+def test_show_leaves_out_the_assignment_markers(capsys):
+    from minisbert.attention import scaled_dot_product_attention
+    from minisbert.course.show import show
+    show(scaled_dot_product_attention)
+    out = capsys.readouterr().out
+    assert "SOLUTION" not in out and "scores = q @ k.transpose(-2, -1)" in out and "return weights @ v" in out

@@ -1,14 +1,14 @@
-"""Lesson 01, exercises."""
-from minisbert import WordPieceTokenizer
-from minisbert.course.check import check_that, reference
+"""Lesson 01, solutions.
 
-tokenizer = WordPieceTokenizer.from_pretrained("all-MiniLM-L6-v2")
+`python lessons/run_lessons.py --solutions 01` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
 
-
-# 1. Greedy longest-match-first WordPiece for one (already basic-tokenized) word.
-def wordpiece(word, vocab, unk="[UNK]", max_chars=100):
-    if len(word) > max_chars:
-        return [unk]
+# %% Exercise 1: WordPiece, longest match first
+def wordpiece(word, vocab):
+    """word: one basic-tokenized word; vocab: the vocabulary (a dict or set). Returns its pieces, a list of str."""
+    if len(word) > 100:  # BERT gives up on very long words
+        return ["[UNK]"]
     pieces, start = [], 0
     while start < len(word):
         end = len(word)
@@ -18,19 +18,14 @@ def wordpiece(word, vocab, unk="[UNK]", max_chars=100):
                 break
             end -= 1
         if end == start:  # not even one character matches: the whole word is unknown
-            return [unk]
+            return ["[UNK]"]
         pieces.append(piece)
         start = end
     return pieces
 
 
-words = [w for text in reference("sentences.en") for w in tokenizer.basic_tokenize(text)]
-check_that("solution.wordpiece", all(wordpiece(w, tokenizer.vocab) == tokenizer.tokenize(w) for w in words),
-           f"wordpiece() agrees with the tokenizer on all {len(words)} words")
-
-# 2. The characters of the seed's first sentence that are [UNK].
-text = reference("sentences.zh")[0]
-print("[UNK] characters:", [c for c in text if tokenizer.tokenize(c) == ["[UNK]"]])
-
-# 3. The model is uncased: basic tokenization lower-cases before WordPiece.
-print(tokenizer.encode("HELLO"), tokenizer.encode("hello"), tokenizer.basic_tokenize("HELLO"))
+# %% Questions
+# 2. [c for c in chinese[0] if tokenizer.tokenize(c) == ["[UNK]"]]: most of the sentence's characters.
+# 3. tokenizer.encode("HELLO") == tokenizer.encode("hello"): all-MiniLM-L6-v2 is uncased, and basic
+#    tokenization lower-cases (and strips accents) before WordPiece looks anything up
+#    (tokenizer.basic_tokenize("HELLO") == ["hello"]).

@@ -1,29 +1,21 @@
-"""Lesson 02, exercises."""
-import torch
+"""Lesson 02, solutions.
 
-from minisbert import BertModel
-from minisbert.course.check import check_close, reference
+`python lessons/run_lessons.py --solutions 02` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
 
-
-# 1. LayerNorm with plain tensor operations: biased variance, eps inside the square root.
+# %% Exercise 1: LayerNorm with tensor operations
 def layer_norm(x, gamma, beta, eps=1e-12):
+    """x: (..., H); gamma, beta: (H,). Returns a tensor shaped like x."""
     mu = x.mean(-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    return gamma * (x - mu) / torch.sqrt(var + eps) + beta
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)  # biased: divide by H
+    return gamma * (x - mu) / torch.sqrt(var + eps) + beta  # eps inside the root
 
 
-check_close("layernorm.output", layer_norm(reference("layernorm.input"), reference("layernorm.weight"),
-                                           reference("layernorm.bias")))
-
-# 2. padding_idx only zeroes the [PAD] row at initialisation (and freezes it); a checkpoint holds whatever row
-# was saved, here not zero. It does not matter: padding positions are masked out of attention (lesson 03)
-# and of pooling (lesson 07).
-bert = BertModel.from_pretrained("all-MiniLM-L6-v2", fast=False)
-emb = bert.embeddings
-print("norm of row 0 ([PAD]):", emb.word_embeddings.weight[0].norm().item())
-
-# 3. The same token at positions 1 and 5.
-with torch.no_grad():
-    ids = torch.tensor([[101, 4937, 1012, 1012, 1012, 4937, 102]], device=emb.word_embeddings.weight.device)  # "cat" at positions 1 and 5
-    out = emb(ids, torch.zeros_like(ids))[0]
-print("cos(cat@1, cat@5) =", torch.cosine_similarity(out[1], out[5], dim=0).item())
+# %% Questions
+# 2. emb.word_embeddings.weight[0].norm() is not 0: padding_idx only zeroes the row when a model is created
+#    (and keeps its gradient at zero); a checkpoint holds whatever row was saved. It does not matter: padding
+#    positions are masked out of attention (lesson 03) and of pooling (lesson 07).
+# 3. ids = torch.tensor([[101, 4937, 1012, 1012, 1012, 4937, 102]])   # "cat" at positions 1 and 5
+#    out = emb(ids, torch.zeros_like(ids))[0]; torch.cosine_similarity(out[1], out[5], dim=0)
+#    The cosine is high but below 1: the same word vector plus two different position vectors.

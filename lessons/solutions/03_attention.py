@@ -1,39 +1,33 @@
-"""Lesson 03, exercises."""
+"""Lesson 03, solutions.
+
+`python lessons/run_lessons.py --solutions 03` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
+
+# %% Exercise 1: attention with masked_fill
 import math
 
-import torch
 
-from minisbert.course.check import check_close, reference
-
-q, k, v = reference("sdpa.q"), reference("sdpa.k"), reference("sdpa.v")
-keep = torch.tensor(reference("sdpa.attention_mask"))
-
-
-# 1. Attention with masked_fill: padding keys get -inf before the softmax.
 def attention(q, k, v, keep):
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (B, h, L, L)
-    scores = scores.masked_fill(keep[:, None, None, :] == 0, float("-inf"))
-    probs = scores.softmax(-1)
-    return probs @ v, probs
+    """q, k, v: (B, h, L, d); keep: (B, L), 1 for a real key. Returns the output (B, h, L, d)."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))           # (B, h, L, L)
+    scores = scores.masked_fill(keep[:, None, None, :] == 0, float("-inf"))  # broadcast over heads, queries
+    return scores.softmax(-1) @ v
 
 
-out, probs = attention(q, k, v, keep)
-check_close("sdpa.output", out)
-check_close("sdpa.probs", probs)
+# %% Exercise 2: causal attention
+def causal_attention(q, k, v):
+    """q, k, v: (B, h, L, d). Query i attends to keys 0..i. Returns the output (B, h, L, d)."""
+    L = q.size(-2)
+    allowed = torch.ones(L, L).tril().bool()                            # (L, L): row i is True up to column i
+    scores = (q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))).masked_fill(~allowed, float("-inf"))
+    return scores.softmax(-1) @ v
 
-# 2. A causal mask: query i sees keys 0..i.
-L = q.size(-2)
-causal = torch.ones(L, L).tril().bool()
-scores = (q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))).masked_fill(~causal, float("-inf"))
-print("first query's weights:", scores.softmax(-1)[0, 0, 0])
 
-# 3. Heads that look at the neighbour: the average weight on the previous / next position, per head.
-from minisbert import BertModel, WordPieceTokenizer  # noqa: E402
-tok, bert = WordPieceTokenizer.from_pretrained(), BertModel.from_pretrained(fast=False)
-with torch.no_grad():
-    batch = tok(["The quick brown fox jumps over the lazy dog near the river bank."])
-    a = bert(**{k: v.to(bert.pooler.dense.weight.device) for k, v in batch.items()},
-             output_attentions=True).attentions[0][0]  # (heads, L, L)
-prev, nxt = a.diagonal(offset=-1, dim1=1, dim2=2).mean(-1), a.diagonal(offset=1, dim1=1, dim2=2).mean(-1)
-print("head with most weight on the previous token:", prev.argmax().item(), f"({prev.max():.2f})")
-print("head with most weight on the next token:", nxt.argmax().item(), f"({nxt.max():.2f})")
+# %% Questions
+# 3. With `attn` of the notebook (layer 0, the padded sentence):
+#        prev = attn[0].diagonal(offset=-1, dim1=1, dim2=2).mean(-1)   # per head: weight on the previous token
+#        nxt = attn[0].diagonal(offset=1, dim1=1, dim2=2).mean(-1)     # ... and on the next one
+#        prev.argmax(), nxt.argmax()
+#    In all-MiniLM-L6-v2's first layer some heads put most of their weight one step back or one step ahead:
+#    position is among the first things a layer reads.

@@ -1,30 +1,24 @@
-"""Lesson 07, exercises."""
-import numpy as np
-import torch
+"""Lesson 07, solutions.
 
-from minisbert import SentenceBert
-from minisbert.data import read_pairs
-from minisbert.evaluation import evaluate_sts
-from minisbert.pooling import Pooling, mean_pool
-from minisbert.course.check import check_close, reference
+`python lessons/run_lessons.py --solutions 07` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
 
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2", fast=False)
-sentences = reference("pooling.sentences")
+# %% Exercise 1: the masked mean with torch.where
+def where_mean(tokens, mask):
+    """tokens: (B, L, H); mask: (B, L), 1 for a real token. Returns (B, H)."""
+    real = mask.bool()[..., None]                      # (B, L, 1)
+    return torch.where(real, tokens, 0.0).sum(1) / real.sum(1)
 
-# 1. Batch independence: a sentence alone and inside a padded batch.
-alone, batch = model.encode(sentences[2]), model.encode(sentences)[2]
-print("largest difference alone vs in batch:", np.abs(alone - batch).max())
 
-# 2. The masked mean with torch.where.
-features = {k: v.to(model.device) for k, v in model.tokenize(sentences).items()}
-with torch.no_grad():
-    tokens = model.bert(features["input_ids"], features["attention_mask"]).last_hidden_state
-real = features["attention_mask"].bool()[..., None]  # (B, L, 1)
-mean = torch.where(real, tokens, 0.0).sum(1) / real.sum(1)
-check_close("pooling.mean", mean)
-torch.testing.assert_close(mean, mean_pool(tokens, features["attention_mask"]))
+# %% Exercise 2: max pooling
+def masked_max(tokens, mask):
+    """tokens: (B, L, H); mask: (B, L). Returns (B, H): each feature's largest value over the real tokens."""
+    return tokens.masked_fill(mask[..., None] == 0, float("-inf")).max(dim=1).values
 
-# 3. Mean and max together: 2 x 384 dimensions.
-model.pooling = Pooling(384, ["mean", "max"])
-spearman = evaluate_sts(model, read_pairs("data/sts_pairs_en.csv"))["spearman"]
-print("dimension:", model.dimension, "| Spearman:", spearman)
+
+# %% Questions
+# 3. alone, batch = model.encode(sentences[2]), model.encode(sentences)[2]; abs(alone - batch).max()
+#    is at the level of float rounding (1e-7): the mask keeps the padding out of the mean.
+# 4. model.pooling = Pooling(384, ["mean", "max"]): the vectors are concatenated, dimension 768; the
+#    Spearman on the course pairs lands between the mean's and the max's (evaluate_sts(model, pairs)).

@@ -1,42 +1,59 @@
-"""Lesson 09, exercises (a few minutes on CPU)."""
-# These solutions train several models: they use the fast path (fast=True, the default), which
-# computes what your written-out code computes (lesson 06), in less time.
-import tempfile
+"""Lesson 09, solutions.
 
-import torch
+`python lessons/run_lessons.py --solutions 09` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass. The "try it" code at
+the end is for reading; it trains three models (a few minutes on CPU).
+"""
 
-from minisbert import SentenceBert
-from minisbert.data import Example, pairs_to_examples, read_nli, read_pairs
-from minisbert.evaluation import STSEvaluator
-from minisbert.losses import CoSENTLoss, MultipleNegativesRankingLoss, SoftmaxLoss
-from minisbert.training import fit
+# %% Exercise 1: MultipleNegativesRankingLoss, one anchor at a time
+def mnrl_loop(u, v, scale=20.0):
+    """u: anchors (B, D), v: their positives (B, D). Returns the mean loss, a 0-d tensor."""
+    losses = []
+    for i in range(len(u)):
+        cos = torch.stack([torch.dot(u[i], v[j]) / (u[i].norm() * v[j].norm()) for j in range(len(v))])  # (B,)
+        logits = scale * cos
+        losses.append(-(logits[i] - torch.logsumexp(logits, 0)))  # -log softmax(logits)[i]
+    return torch.stack(losses).mean()
 
-pairs = read_pairs("data/sts_pairs_en.csv")
-train, held_out = pairs[:40], pairs[40:]
-out = tempfile.mkdtemp()
 
-# 1. CoSENT: only the order of the scores matters, so the raw 0-5 scores are fine as labels.
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
-fit(model, pairs_to_examples(train), CoSENTLoss(), epochs=4, batch_size=8, output_dir=out, resume=False,
-    show_progress=False)
-print("CoSENT, held-out Spearman:", round(STSEvaluator(held_out)(model)["spearman"], 1))
+# %% Exercise 2: CoSENT from its pairs
+def cosent_pairs(u, v, scores, scale=20.0):
+    """Returns the loss, a 0-d tensor."""
+    cos = torch.nn.functional.cosine_similarity(u, v)  # (B,)
+    terms = [scale * (cos[j] - cos[i]) for i in range(len(cos)) for j in range(len(cos)) if scores[i] > scores[j]]
+    return torch.log(1 + torch.exp(torch.stack(terms)).sum())
 
-# 2. MNRL on the pairs scored >= 4. Every other positive of the batch is a negative, so a larger batch
-# gives more (and harder) negatives per step.
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
-positives = [Example((p.sentence1, p.sentence2)) for p in train if p.score >= 4]
-fit(model, positives, MultipleNegativesRankingLoss(), epochs=1, batch_size=8, output_dir=out, resume=False,
-    show_progress=False)
-print(f"MNRL on {len(positives)} positives, held-out Spearman:", round(STSEvaluator(held_out)(model)["spearman"], 1))
 
-# 3. SoftmaxLoss on the course's NLI examples, and the classifier's accuracy on them.
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
-nli = read_nli("data/nli.csv")
-loss = SoftmaxLoss(model.dimension, 3)
-fit(model, [Example((p.sentence1, p.sentence2), int(p.score)) for p in nli], loss, epochs=10, batch_size=8,
-    lr=5e-5, output_dir=out, resume=False, show_progress=False)
-with torch.no_grad():
-    u = model.encode([p.sentence1 for p in nli], convert_to="torch")
-    v = model.encode([p.sentence2 for p in nli], convert_to="torch")
-    predicted = loss.logits(u.to(model.device), v.to(model.device)).argmax(1).cpu()
-print("NLI training accuracy:", (predicted == torch.tensor([int(p.score) for p in nli])).float().mean().item())
+# %% Exercise 3: the triplet loss
+n = reference("loss.n")                                  # (4, 6): one negative per anchor
+
+
+def triplet(a, p, n, margin=5.0):
+    """Mean over the batch of max(|a - p| - |a - n| + margin, 0)."""
+    to_positive = ((a - p) ** 2).sum(-1).sqrt()   # (B,)
+    to_negative = ((a - n) ** 2).sum(-1).sqrt()   # (B,)
+    return torch.clamp(to_positive - to_negative + margin, min=0).mean()
+
+
+# %% Try it (for reading; not run by run_lessons.py)
+# from minisbert.data import Example, read_nli
+#
+# 4. CoSENT: only the order of the scores matters, so the raw 0-5 scores are fine as labels.
+#    model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
+#    fit(model, pairs_to_examples(train), CoSENTLoss(), epochs=4, batch_size=8, output_dir=checkpoints_dir() / "ex09",
+#        resume=False, show_progress=False)
+#    print("CoSENT, held-out Spearman:", round(STSEvaluator(held_out)(model)["spearman"], 1))
+#
+# 5. MNRL on the pairs scored >= 4. Every other positive of the batch is a negative, so a larger batch
+#    gives more (and harder) negatives per step.
+#    positives = [Example((p.sentence1, p.sentence2)) for p in train if p.score >= 4]
+#    fit(model, positives, MultipleNegativesRankingLoss(), epochs=1, batch_size=8, ...)
+#
+# 6. SoftmaxLoss on the course's NLI examples, and the classifier's accuracy on them.
+#    nli = read_nli("data/nli.csv")
+#    loss = SoftmaxLoss(model.dimension, 3)
+#    fit(model, [Example((p.sentence1, p.sentence2), int(p.score)) for p in nli], loss, epochs=10, batch_size=8,
+#        lr=5e-5, ...)
+#    u = model.encode([p.sentence1 for p in nli], convert_to="torch").to(model.device)
+#    v = model.encode([p.sentence2 for p in nli], convert_to="torch").to(model.device)
+#    accuracy = (loss.logits(u, v).argmax(1).cpu() == torch.tensor([int(p.score) for p in nli])).float().mean()

@@ -1,51 +1,38 @@
-"""Lesson 10, exercises."""
-import csv
-import tempfile
-from pathlib import Path
+"""Lesson 10, solutions.
 
-import matplotlib.pyplot as plt
-import numpy as np
+`python lessons/run_lessons.py --solutions 10` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
 
-from minisbert import SentenceBert, semantic_search
-from minisbert.data import read_pairs
-from minisbert.evaluation import spearman
-from minisbert.plots import plot_embedding_map
-
-model = SentenceBert.from_pretrained("all-MiniLM-L6-v2", fast=False)
-pairs = read_pairs("data/sts_pairs_en.csv")
-cos = (model.encode([p.sentence1 for p in pairs]) * model.encode([p.sentence2 for p in pairs])).sum(1)
-gold = np.array([p.score for p in pairs])
-
-
-# 1. Spearman with average ranks for ties.
-def average_ranks(x):
-    order = np.argsort(x, kind="stable")
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(1, len(x) + 1)
-    for value in np.unique(x):  # tied values share the mean of their ranks
-        ranks[x == value] = ranks[x == value].mean()
-    return ranks
+# %% Exercise 1: Spearman with tied ranks
+def my_spearman(x, y):
+    """x, y: sequences of numbers. Returns Spearman's rho (between -1 and 1)."""
+    def average_ranks(values):
+        values = np.asarray(values, dtype=float)
+        ranks = np.empty(len(values))
+        ranks[np.argsort(values, kind="stable")] = np.arange(1, len(values) + 1)
+        for value in np.unique(values):  # tied values share the mean of their ranks
+            ranks[values == value] = ranks[values == value].mean()
+        return ranks
+    return np.corrcoef(average_ranks(x), average_ranks(y))[0, 1]
 
 
-def my_spearman(a, b):
-    return np.corrcoef(average_ranks(a), average_ranks(b))[0, 1]
+# %% Exercise 2: MRR@10 by hand
+def mrr_at_10(model, queries, corpus, relevant):
+    """queries, corpus: lists of rows of data/faq.csv; relevant[i]: the indices of corpus entries relevant to query i."""
+    q = model.encode([r["text"] for r in queries])      # (Q, D), unit vectors
+    c = model.encode([r["text"] for r in corpus])       # (C, D)
+    total = 0.0
+    for i, scores in enumerate(q @ c.T):                # cosines of query i with every corpus entry
+        top = np.argsort(-scores, kind="stable")[:10]
+        total += next((1 / (r + 1) for r, j in enumerate(top) if j in relevant[i]), 0.0)
+    return 100 * total / len(queries)                   # x 100, as the evaluator reports it
 
 
-print("mine:", my_spearman(cos, gold), "| minisbert:", spearman(cos, gold))
-
-# 2. MRR@10 by hand for the first three English queries.
-rows = list(csv.DictReader(open("data/faq.csv", encoding="utf-8")))
-corpus = [r for r in rows if r["kind"] == "question" and r["lang"] == "en"]
-queries = [r for r in rows if r["kind"] == "user" and r["lang"] == "en"][:3]
-hits = semantic_search(model.encode([q["text"] for q in queries]), model.encode([c["text"] for c in corpus]), top_k=10)
-for q, hit in zip(queries, hits):
-    rank = next(r + 1 for r, h in enumerate(hit) if corpus[h["corpus_id"]]["faq_id"] == q["faq_id"])
-    print(f"{q['text']!r}: relevant at rank {rank}, reciprocal rank {1 / rank:.2f}")
-
-# 3. English headlines only.
-heads = [h for h in csv.DictReader(open("data/financial_headlines.csv", encoding="utf-8")) if h["lang"] == "en"]
-plot_embedding_map(model.encode([h["headline"] for h in heads]), [h["headline"] for h in heads],
-                   [h["sentiment"] for h in heads], title="English headlines")
-path = Path(tempfile.gettempdir()) / "english_headlines.png"
-plt.savefig(path)
-print("map written to", path)
+# %% Questions
+# 3. English headlines only (the notebook's imports and model):
+#        heads = [h for h in csv.DictReader(open("data/financial_headlines.csv", encoding="utf-8")) if h["lang"] == "en"]
+#        plot_embedding_map(model.encode([h["headline"] for h in heads]), [h["headline"] for h in heads],
+#                           [h["sentiment"] for h in heads], title="English headlines")
+#    Positive and negative headlines drift apart along the first direction, with overlap: the model was trained
+#    for topical similarity, not sentiment. Lesson 11 trains a classifier on the embeddings instead.

@@ -2,6 +2,7 @@
 
     check.py        reference checks for the lesson notebooks (values made by lessons/reference/)
     show.py         printing the library's code in a lesson, before the lesson uses it
+    exercises.py    a lesson's exercise stubs, their checks, and filling them with the solutions
     assignments.py  the assignments and the markers around their solutions
     edition.py      the student edition (solutions removed) and its check
     rules.py        what a solution block may not call or do

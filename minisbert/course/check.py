@@ -79,6 +79,13 @@ def _fail(name: str, what: str) -> None:
     raise CheckFailed(f"{name}: {what}" + (f"\nhint: {hint}" if hint else ""))
 
 
+def _written(name: str, actual) -> None:
+    """An exercise's stub returns None until the learner writes it: say so, with the hint."""
+    if actual is None:
+        _fail(name, "got None: the code that computes this is not written yet (the exercise cell above "
+                    "returns nothing)")
+
+
 def _as_tensor(x) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().double()
@@ -87,6 +94,7 @@ def _as_tensor(x) -> torch.Tensor:
 
 def check_close(name: str, actual, atol: float | None = None, rtol: float = 0.0) -> None:
     """|actual - reference| <= atol + rtol * |reference| everywhere."""
+    _written(name, actual)
     expected = _as_tensor(reference(name))
     got = _as_tensor(actual)
     atol = _info(name).get("atol", DEFAULT_ATOL) if atol is None else atol
@@ -108,6 +116,7 @@ def check_close(name: str, actual, atol: float | None = None, rtol: float = 0.0)
 
 def check_equal(name: str, actual) -> None:
     """Exact equality for token lists, ids, rankings and other non-float values."""
+    _written(name, actual)
     expected = reference(name)
     got = actual.tolist() if isinstance(actual, (torch.Tensor, np.ndarray)) else actual
     got = json.loads(json.dumps(got))  # tuples -> lists, as stored

@@ -2,13 +2,17 @@
 
 The library is the single implementation of each concept; a notebook does not copy
 it. `show(fn)` prints the function's (or class's) source with its file and first
-line, so the learner reads the code that is about to run.
+line, so the learner reads the code that is about to run. The assignments'
+`# BEGIN SOLUTION` / `# END SOLUTION` marker lines (assignments.py) are left out:
+they are for the grader, not part of the concept.
 """
 
 from __future__ import annotations
 
 import inspect
 from pathlib import Path
+
+from .assignments import BEGIN, END
 
 
 def show(obj) -> None:
@@ -18,4 +22,4 @@ def show(obj) -> None:
     package = Path(__file__).resolve().parent.parent  # .../minisbert
     shown = path.relative_to(package.parent).as_posix() if path.is_relative_to(package) else path.name
     print(f"# {shown}, line {first}")
-    print("".join(lines).rstrip())
+    print("".join(line for line in lines if not (BEGIN.match(line.rstrip("\n")) or END.match(line))).rstrip())

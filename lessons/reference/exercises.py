@@ -1,0 +1,60 @@
+"""Reference values for the lessons' exercises, from independent implementations.
+
+Called by make_reference.py after the lessons' own values are made: the exercises
+work on the same stored inputs (the attention tensors, the loss embeddings), which
+this module reads back from the store. Nothing here uses minisbert's code.
+"""
+
+import numpy as np
+import scipy.stats
+import torch
+import torch.nn.functional as F
+
+
+def wordpiece(s, tok, sentences):  # lesson 01, exercise 1
+    rust = tok.backend_tokenizer  # the Rust tokenizer's stages, called one at a time
+    words = [w for t in sentences for w, _ in rust.pre_tokenizer.pre_tokenize_str(rust.normalizer.normalize_str(t))]
+    s.value("ex01.words", words)
+    s.value("ex01.wordpieces", [[piece.value for piece in rust.model.tokenize(w)] for w in words],
+            hint="from the start of the word, take the longest piece in the vocabulary, then continue from where "
+                 "it ends with '##' pieces; if at some point no piece matches, the whole word is ['[UNK]']")
+
+
+def attention(s, bert):  # lessons 03 and 04
+    q, k, v = (s.tensors[f"sdpa.{n}"] for n in "qkv")
+    s.tensor("ex03.causal", F.scaled_dot_product_attention(q, k, v, is_causal=True),
+             hint="query i may see keys 0..i: mask the scores above the diagonal (torch.ones(L, L).tril()) "
+                  "with -inf before the softmax")
+    self_attention = bert.encoder.layer[0].attention.self
+    s.value("ex04.parameters", sum(p.numel() for p in self_attention.parameters()),
+            hint="three projections (query, key, value), each an H x H weight and an H bias")
+    head = 5 * 32, 6 * 32
+    s.tensor("ex04.head5", s.tensors["mha.layer0.context"][..., head[0]:head[1]],
+             hint="head 5 uses rows 160:192 of the query, key and value weights (and of their biases); attend "
+                  "with d = 32")
+
+
+def triplet(s):  # lesson 09
+    g = torch.Generator().manual_seed(2)
+    negatives = torch.randn(4, 6, generator=g)
+    s.tensor("loss.n", negatives)
+    s.tensor("ex09.triplet", F.triplet_margin_loss(s.tensors["loss.u"], s.tensors["loss.v"], negatives, margin=5.0),
+             hint="Euclidean distances (not cosine): mean over the batch of max(|a - p| - |a - n| + 5, 0)")
+
+
+def spearman(s):  # lesson 10
+    rng = np.random.default_rng(10)
+    x = rng.integers(0, 6, 25).astype(float)  # whole scores: many ties
+    y = x + rng.normal(0, 1.5, 25).round(1)
+    s.value("ex10.x", x.tolist())
+    s.value("ex10.y", y.tolist())
+    s.value("ex10.spearman", float(scipy.stats.spearmanr(x, y).statistic),
+            hint="rank both lists (tied values share the average of their ranks), then take the Pearson "
+                 "correlation of the ranks")
+
+
+def exercises(s, tok, bert, sentences):
+    wordpiece(s, tok, sentences)
+    attention(s, bert)
+    triplet(s)
+    spearman(s)
