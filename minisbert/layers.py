@@ -45,8 +45,9 @@ class LayerNorm(nn.Module):
 
 
 def gelu(x: torch.Tensor) -> torch.Tensor:
-    """GELU(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))), the exact form BERT uses
-    (Hendrycks and Gimpel, 2016), not the tanh approximation."""
+    """GELU(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (Hendrycks and Gimpel, 2016), the exact
+    form that transformers' BERT computes (hidden_act="gelu") and its checkpoints are checked against;
+    Google's original BERT code used the tanh approximation."""
     # BEGIN SOLUTION encoder_layer: the exact GELU, 0.5 x (1 + erf(x / sqrt 2))
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
     # END SOLUTION

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.stats
 import torch
 import torch.nn.functional as F
+from transformers import BertModel
 
 
 def wordpiece(s, tok, sentences):  # lesson 01, exercise 1
@@ -34,6 +35,21 @@ def attention(s, bert):  # lessons 03 and 04
                   "with d = 32")
 
 
+def layers(s, folder, tok, bert, sentences):  # lessons 05 and 06
+    batch = tok(s.values["batch.sentences"], padding=True, return_tensors="pt")
+    tanh = BertModel.from_pretrained(str(folder), hidden_act="gelu_pytorch_tanh", attn_implementation="eager").eval()
+    with torch.no_grad():
+        s.tensor("ex05.layer0.tanh", tanh(**batch, output_hidden_states=True).hidden_states[1],
+                 hint="the same layer as above, only GELU replaced: 0.5 t (1 + tanh(sqrt(2 / pi) (t + 0.044715 t^3)))")
+        s.value("ex05.layer_parameters", sum(p.numel() for p in bert.encoder.layer[0].parameters()),
+                hint="attention: 4 H x H weights and 4 H biases (query, key, value, output); feed-forward: H x I and "
+                     "I x H weights with I and H biases; two LayerNorms of 2 H each")
+        alone = tok(sentences[0], return_tensors="pt")
+        s.value("ex06.sentence", sentences[0])
+        s.tensor("ex06.alone", bert(**alone).last_hidden_state[0],
+                 hint="tokenize the one sentence (no padding), run the model, take last_hidden_state[0]: (tokens, H)")
+
+
 def triplet(s):  # lesson 09
     g = torch.Generator().manual_seed(2)
     negatives = torch.randn(4, 6, generator=g)
@@ -53,8 +69,9 @@ def spearman(s):  # lesson 10
                  "correlation of the ranks")
 
 
-def exercises(s, tok, bert, sentences):
+def exercises(s, folder, tok, bert, sentences):
     wordpiece(s, tok, sentences)
     attention(s, bert)
+    layers(s, folder, tok, bert, sentences)
     triplet(s)
     spearman(s)

@@ -339,7 +339,7 @@ def main():
     losses(s, st)
     chinese(s, tok)
     e5(s)
-    exercises(s, tok, bert, EN)
+    exercises(s, folder, tok, bert, EN)
     s.write()
     print(f"{len(s.tensors)} tensors and {len(s.values)} values written to {HERE}")
 
