@@ -1,9 +1,11 @@
 """Correlation measures by hand and against scipy; the STS Benchmark score of the bundled model."""
 
+import numpy as np
 import pytest
 
 from conftest import SHARED_DATA, need, need_data
 from minisbert.data import read_pairs
+from minisbert.errors import InputError
 from minisbert.evaluation import evaluate_sts, pearson, rank, spearman
 
 
@@ -71,3 +73,22 @@ def test_evaluators_on_the_bundled_model():
                                    ["Reset your password here.", "Track your parcel.", "Guitar lessons."],
                                    [{0}, {1}])(model)
     assert retrieval["mrr@10"] == 100.0 and retrieval["ndcg@10"] == 100.0
+
+
+def test_bootstrap_interval_agrees_with_scipys_percentile_bootstrap():
+    import scipy.stats
+    from minisbert.evaluation import bootstrap_interval, spearman
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=60)
+    y = x + rng.normal(scale=1.0, size=60)
+    low, high = bootstrap_interval(spearman, x, y, rounds=4000)
+    theirs = scipy.stats.bootstrap((x, y), lambda a, b: scipy.stats.spearmanr(a, b).statistic, paired=True,
+                                   vectorized=False, n_resamples=4000, method="percentile", random_state=0)
+    # Two independent resamplings of the same data: the ends agree to Monte Carlo error.
+    assert abs(low - theirs.confidence_interval.low) < 0.03 and abs(high - theirs.confidence_interval.high) < 0.03
+    assert low < spearman(x, y) < high
+    wide = bootstrap_interval(spearman, x[:15], y[:15], rounds=4000)
+    assert wide[1] - wide[0] > high - low  # fewer rows, less certainty
+    assert bootstrap_interval(spearman, x, y, rounds=200) == bootstrap_interval(spearman, x, y, rounds=200)
+    with pytest.raises(InputError, match="one length"):
+        bootstrap_interval(spearman, x, y[:10])
