@@ -151,7 +151,7 @@ def _train(args) -> int:
         say(f"before training: {evaluator(model)}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, warmup_ratio=args.warmup_ratio,
                          eval_steps=args.eval_steps, seed=args.seed, new_token_lr=args.new_token_lr,
-                         precision=args.precision)
+                         precision=args.precision, no_duplicates=args.no_duplicates)
     history = fit(model, examples, loss, config, evaluator=evaluator, output_dir=args.output)
     evals = [h for h in history if evaluator and evaluator.primary in h]
     for h in evals:
@@ -277,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extend-vocab", metavar="FILE",
                    help="add the characters of FILE (pairs or one text a line) that are [UNK] to the vocabulary")
     p.add_argument("--new-token-lr", type=float, help="learning rate of the added vocabulary rows (default: --lr)")
+    p.add_argument("--no-duplicates", action="store_true",
+                   help="no text twice in a batch, so that in-batch negatives (mnrl, cosent) hold no copy of a "
+                        "positive; an example whose text is in the batch waits for the next one")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="autocast for the forward pass: bf16 (CPUs and GPUs that have it) or fp16 (CUDA, with "
                         "loss scaling) (default: %(default)s)")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import math
 import random
 import time
 import warnings
@@ -38,6 +37,7 @@ from torch import nn
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
 from . import distributed
+from .batching import NoDuplicatesPlan, Plan
 from .data import Example
 from .device import PRECISIONS, precision_context
 from .errors import InputError, InputTypeError, TrainingError
@@ -65,10 +65,11 @@ class TrainConfig:
     resume: bool = True  # continue from output_dir/checkpoint when one exists
     stop_after_steps: int | None = None  # stop early, as an interruption would (the schedule still spans every epoch)
     show_progress: bool = True
+    no_duplicates: bool = False  # no text twice in a global batch: in-batch negatives without false ones (batching.py)
 
     # What a resumed run must share with the run that wrote the checkpoint.
     TRAJECTORY = ("epochs", "batch_size", "lr", "warmup_ratio", "weight_decay", "max_grad_norm", "seed",
-                  "precision", "new_token_lr")
+                  "precision", "new_token_lr", "no_duplicates")
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
@@ -168,32 +169,6 @@ def training_step(model, loss_fn: nn.Module, features: list[dict], labels: torch
     return value.detach()
 
 
-@dataclass
-class Plan:
-    """How the examples are cut into steps: global batches of batch_size x processes, reshuffled each epoch."""
-    examples: int
-    global_batch: int
-    epochs: int
-    seed: int
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.examples / self.global_batch)
-
-    @property
-    def total(self) -> int:
-        return self.steps_per_epoch * self.epochs
-
-    def rows(self, step: int) -> list[int]:
-        """The example indices of a step's global batch."""
-        epoch, within = divmod(step, self.steps_per_epoch)
-        order = torch.randperm(self.examples, generator=torch.Generator().manual_seed(self.seed + epoch)).tolist()
-        rows = order[within * self.global_batch:(within + 1) * self.global_batch]
-        if distributed.world_size() > 1 and len(rows) < self.global_batch:  # every process needs a full share
-            rows += order[:self.global_batch - len(rows)]
-        return rows
-
-
 def make_batch(model, examples: list[Example], columns: int, device: torch.device):
     """One tokenized batch per text column, the labels (on the device), and how many texts were cut."""
     features, truncated = [], 0
@@ -209,7 +184,7 @@ def evaluate(model, evaluator, state: TrainingState, plan: Plan, output_dir: Pat
     if distributed.is_main():
         metrics = evaluator(model)
         model.train()
-        state.history.append({"step": state.step, "epoch": state.step / plan.steps_per_epoch, **metrics})
+        state.history.append({"step": state.step, "epoch": plan.epoch_position(state.step), **metrics})
         if metrics[evaluator.primary] > state.best:
             state.best = metrics[evaluator.primary]
             model.save(output_dir / "model")
@@ -241,8 +216,9 @@ def fit(model, train_data: list[Example], loss: nn.Module, config: TrainConfig |
     output_dir.mkdir(parents=True, exist_ok=True)
     loss.to(device)
     distributed.init_from_environment(device)  # under torchrun: join the process group
-    plan = Plan(len(train_data), cfg.batch_size * distributed.world_size(), cfg.epochs, cfg.seed)
-    log_steps = cfg.log_steps or max(1, plan.steps_per_epoch // 20)
+    shape = (len(train_data), cfg.batch_size * distributed.world_size(), cfg.epochs, cfg.seed)
+    plan = NoDuplicatesPlan(*shape, texts=[ex.texts for ex in train_data]) if cfg.no_duplicates else Plan(*shape)
+    log_steps = cfg.log_steps or max(1, plan.steps_in(0) // 20)
     optimizer = make_optimizer(parameter_groups(model, loss, cfg.lr, cfg.weight_decay, cfg.new_token_lr),
                                cfg.lr, device)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(int(cfg.warmup_ratio * plan.total),
@@ -278,9 +254,9 @@ def fit(model, train_data: list[Example], loss: nn.Module, config: TrainConfig |
         running.append(value.item())
         bar.update(1)
         bar.set_postfix(loss=f"{sum(running) / len(running):.4f}")
-        end_of_epoch = state.step % plan.steps_per_epoch == 0
+        end_of_epoch = plan.ends_epoch(state.step)
         if state.step % log_steps == 0 or end_of_epoch:
-            state.history.append({"step": state.step, "epoch": state.step / plan.steps_per_epoch,
+            state.history.append({"step": state.step, "epoch": plan.epoch_position(state.step),
                                   "loss": sum(running) / len(running), "lr": scheduler.get_last_lr()[0]})
             running = []
         if evaluator is not None and (end_of_epoch or (cfg.eval_steps and state.step % cfg.eval_steps == 0)):
