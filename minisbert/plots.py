@@ -46,8 +46,12 @@ def _numpy(x) -> np.ndarray:
 
 
 def plot_heatmap(matrix, row_labels, col_labels=None, title: str = "", ax=None, cmap: str = "viridis",
-                 annotate: bool | None = None, vmin=None, vmax=None):
-    """One matrix as a labelled heatmap (attention probabilities, cosine similarities)."""
+                 annotate: bool | None = None, vmin=None, vmax=None, xlabel: str = "", ylabel: str = "",
+                 value_label: str = ""):
+    """One matrix as a labelled heatmap (attention probabilities, cosine similarities).
+
+    xlabel, ylabel name what the columns and rows are ("key", "query"); value_label
+    what the colours measure (it labels the colour bar)."""
     import matplotlib.pyplot as plt
     m = _numpy(matrix)
     col_labels = row_labels if col_labels is None else col_labels
@@ -57,13 +61,13 @@ def plot_heatmap(matrix, row_labels, col_labels=None, title: str = "", ax=None, 
     image = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_xticks(range(m.shape[1]), col_labels, rotation=90)
     ax.set_yticks(range(m.shape[0]), row_labels)
-    ax.set_title(title)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if annotate if annotate is not None else max(m.shape) <= 8:
         middle = (np.nanmax(m) + np.nanmin(m)) / 2
         for (i, j), value in np.ndenumerate(m):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
                     color="black" if value > middle else "white")
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=value_label)
     return ax
 
 
