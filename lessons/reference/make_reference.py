@@ -215,17 +215,6 @@ def similarity(s, st):  # lessons 08, 10, 11
                         ("recall@5", "cosine_recall@5"), ("recall@10", "cosine_recall@10")):
         s.value(f"eval.faq.{key}", 100 * result[f"faq_{theirs}"], atol=1e-3, hint=IR_HINTS.get(key))
 
-    heads = rows("financial_headlines.csv")
-    x = st.encode([h["headline"] for h in heads])
-    labels = np.array([h["sentiment"] for h in heads])
-    correct = 0
-    for i in range(len(heads)):  # leave one out: centroids of the other headlines
-        rest = np.arange(len(heads)) != i
-        names = sorted(set(labels[rest]))
-        centroids = np.stack([x[rest & (labels == n)].mean(0) for n in names])
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        correct += names[int(np.argmax(centroids @ x[i]))] == labels[i]
-    s.value("app.headlines.accuracy", 100 * correct / len(heads), atol=1e-6)
     articles = rows("articles.csv")
     a = st.encode([r["title"] for r in articles])
     read = [0, 4]  # the reader liked articles 1 and 5 (rows 0 and 4)
