@@ -3,6 +3,7 @@ credit per check, and the ways around the grader closed (its conftest, its pypro
 
 import json
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -114,6 +115,16 @@ def test_the_student_edition_holds_no_solution_and_scores_zero(tmp_path):
     lines = solution_lines(ROOT)
     assert set(lines.values()) == set(ASSIGNMENTS) and len(lines) >= 30  # the grep looks for something
     assert leaked_solutions(edition, ROOT) == []
+    # The lessons print the library's code (show): the instructor's outputs hold solutions, the edition's none.
+    attention = json.loads((ROOT / "lessons" / "03_attention.ipynb").read_text(encoding="utf-8"))
+    assert any("scores = q @ k.transpose(-2, -1)" in "".join(o.get("text", ""))
+               for c in attention["cells"] for o in c.get("outputs", []))
+    edition_attention = json.loads((edition / "lessons" / "03_attention.ipynb").read_text(encoding="utf-8"))
+    assert not any(c.get("outputs") for c in edition_attention["cells"])
+    shutil.copy(ROOT / "lessons" / "03_attention.ipynb", edition / "lessons" / "03_attention.ipynb")
+    assert any("03_attention.ipynb holds the attention solution line" in leak
+               for leak in leaked_solutions(edition, ROOT))  # the search reads outputs too
+    (edition / "lessons" / "03_attention.ipynb").write_text(json.dumps(edition_attention), encoding="utf-8")
     # imports, holds no solution line; every check 0 on NotImplementedError; the other tests pass
     assert check_edition(edition, ROOT) == []
     with pytest.raises(FileExistsError):

@@ -3,7 +3,10 @@
 Every marked block's code becomes `raise NotImplementedError(<hint>)` between its
 markers; what holds solutions whole is left out: the grading tests and their
 references (tests/grading/, which stay with the instructor and are run by the grader
-from the instructor's checkout) and the lessons' exercise solutions.
+from the instructor's checkout) and the lessons' exercise solutions. The lesson
+notebooks come without their outputs: those were made by the instructor's library,
+whose code the lessons print before running it (course/show.py); a student's own run
+prints the student's code.
 """
 
 from __future__ import annotations
@@ -44,12 +47,22 @@ def make_student_edition(out: Path, repo: Path, keep_solutions: bool = False) ->
             dest.write_text(src.read_text(encoding="utf-8") if keep_solutions else text, encoding="utf-8")
             for name in found:
                 removed[name] += 1
+        elif src.suffix == ".ipynb" and not keep_solutions:
+            dest.write_text(_without_outputs(src.read_text(encoding="utf-8")), encoding="utf-8")
         else:
             shutil.copy2(src, dest)
     missing = [name for name, n in removed.items() if not n]
     if missing:
         raise MarkerError(f"no solution markers found for {', '.join(missing)}")
     return removed
+
+
+def _without_outputs(notebook: str) -> str:
+    nb = json.loads(notebook)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
 
 
 def _files(repo: Path) -> list[Path]:
@@ -99,13 +112,19 @@ def _normal(line: str) -> str:
 
 
 def _searchable(path: Path) -> str:
-    """The file's text, whitespace collapsed; a notebook's cells, not their JSON quoting."""
+    """The file's text, whitespace collapsed; a notebook's cells and their outputs, not their JSON quoting."""
     try:
         text = path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
         return ""
     if path.suffix == ".ipynb":
-        text = "\n".join("".join(cell.get("source", "")) for cell in json.loads(text).get("cells", []))
+        parts = []
+        for cell in json.loads(text).get("cells", []):
+            parts.append("".join(cell.get("source", "")))
+            for output in cell.get("outputs", []):
+                parts += ["".join(output.get("text", "")), "".join(output.get("data", {}).get("text/plain", "")),
+                          output.get("evalue", "")]
+        text = "\n".join(parts)
     return " ".join(text.split())
 
 
