@@ -69,9 +69,41 @@ def spearman(s):  # lesson 10
                  "correlation of the ranks")
 
 
+def q4_blocks(s):  # lesson 13, exercise 1: the Q4_0 rule with another block size, in numpy
+    w = (np.random.default_rng(13).standard_normal((4, 128)) * 0.05).astype(np.float32)
+    s.tensor("ex13.weights", torch.from_numpy(w))
+    blocks = w.reshape(-1, 64)                                             # (8, 64)
+    extreme = blocks[np.arange(len(blocks)), np.abs(blocks).argmax(1)]     # (8,), signed
+    scale = (extreme / -8).astype(np.float16).astype(np.float32)[:, None]  # stored in 16 bits
+    s.tensor("ex13.q4_block64", torch.from_numpy((np.clip(np.round(blocks / scale), -8, 7) * scale).reshape(w.shape)),
+             atol=1e-7, hint="one scale per 64 weights: d = (the block's weight of largest size, with its sign) / -8, "
+                             "rounded to float16; each weight becomes round(w / d) clipped to -8..7, times d")
+
+
+def viterbi(s):  # lesson 13, exercise 2: the best cut by trying every cut
+    scores = {"▁ab": -5.0, "▁a": -1.0, "bc": -1.0, "c": -3.0, "b": -4.0, "▁": -6.0, "a": -4.0}
+    text = "▁abcbc"
+    cuts = []
+    for mask in range(2 ** (len(text) - 1)):  # a bit per gap between characters: cut there or not
+        pieces, start = [], 0
+        for gap in range(1, len(text)):
+            if mask >> (gap - 1) & 1:
+                pieces.append(text[start:gap])
+                start = gap
+        pieces.append(text[start:])
+        if all(piece in scores for piece in pieces):
+            cuts.append((sum(scores[piece] for piece in pieces), pieces))
+    s.value("ex13.scores", scores)
+    s.value("ex13.text", text)
+    s.value("ex13.viterbi", max(cuts)[1], hint="best[e] = the largest best[i] + score(text[i:e]) over the pieces "
+            "text[i:e] in the vocabulary; remember which i gave it, and walk back from the end")
+
+
 def exercises(s, folder, tok, bert, sentences):
     wordpiece(s, tok, sentences)
     attention(s, bert)
     layers(s, folder, tok, bert, sentences)
     triplet(s)
     spearman(s)
+    q4_blocks(s)
+    viterbi(s)
