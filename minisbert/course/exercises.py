@@ -35,7 +35,7 @@ class Exercise:
 
 
 def _tags(cell) -> list:
-    return cell.setdefault("metadata", {}).setdefault("tags", [])
+    return cell.get("metadata", {}).get("tags", [])  # reading adds nothing to the notebook
 
 
 def _source(cell) -> str:
