@@ -51,9 +51,9 @@ def solution_file(lesson: Path) -> Path:
     return HERE / "solutions" / (lesson.stem + ".py")
 
 
-def run(path: Path, timeout: int, write: bool, solved: bool) -> float:
-    """Execute one notebook; solved: with its exercise stubs replaced by the solutions (never written)."""
-    nb = nbformat.read(path, as_version=4)
+def run(path: Path, nb, timeout: int, write: bool, solved: bool) -> float:
+    """Execute one notebook (nb, read from path); solved: with its exercise stubs replaced by the solutions
+    (never written)."""
     if solved:
         nb, write = fill(nb, solution_blocks(solution_file(path))), False
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
@@ -82,11 +82,14 @@ def main() -> int:
     if not paths:
         print(f"no lesson matches {args.lessons}", file=sys.stderr)
         return 2
-    total, failed = 0.0, []
+    total, failed, scripts = 0.0, [], []
     for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        solved = args.solutions and bool(exercises(nb))
+        if args.solutions and not solved:
+            scripts.append(path)  # exercises not yet stub cells: the solutions run as a script below
         try:
-            solved = args.solutions and bool(exercises(nbformat.read(path, as_version=4)))
-            seconds = run(path, args.timeout, write=not args.check, solved=solved)
+            seconds = run(path, nb, args.timeout, write=not args.check, solved=solved)
             if seconds > args.timeout:
                 raise CellTimeoutError(f"{path.name} took {seconds:.0f} s, over its limit of {args.timeout} s")
             print(f"ok    {path.name + (' (solved)' if solved else ''):<40} {seconds:6.1f} s", flush=True)
@@ -95,8 +98,6 @@ def main() -> int:
             failed.append(path.name)
             print(f"FAIL  {path.name}\n{e}", flush=True)
         total += seconds
-    # Lessons whose exercises are not stub cells yet: their solutions run as scripts.
-    scripts = [p for p in paths if not exercises(nbformat.read(p, as_version=4))] if args.solutions else []
     solutions = [solution_file(p) for p in scripts if solution_file(p).is_file()]  # the bonus has none
     for path in solutions:
         try:

@@ -37,10 +37,6 @@ class Plan:
     def order(self, epoch: int) -> list[int]:
         return torch.randperm(self.examples, generator=torch.Generator().manual_seed(self.seed + epoch)).tolist()
 
-    def batches(self, epoch: int) -> list[list[int]]:
-        order = self.order(epoch)
-        return [order[i:i + self.global_batch] for i in range(0, self.examples, self.global_batch)]
-
     def steps_in(self, epoch: int) -> int:
         return math.ceil(self.examples / self.global_batch)
 
@@ -73,13 +69,14 @@ class Plan:
     def rows(self, step: int) -> list[int]:
         """The example indices of a step's global batch."""
         epoch, within = self.locate(step)
-        rows = self._batches_of(epoch)[within]
+        rows = self._batch(epoch, within)
         if distributed.world_size() > 1 and len(rows) < self.global_batch:  # every process needs a full share
             rows = rows + self.order(epoch)[:self.global_batch - len(rows)]
         return rows
 
-    def _batches_of(self, epoch: int) -> list[list[int]]:
-        return self.batches(epoch)
+    def _batch(self, epoch: int, within: int) -> list[int]:
+        """One slice of the epoch's order: the only batch a step needs."""
+        return self.order(epoch)[within * self.global_batch:(within + 1) * self.global_batch]
 
 
 @dataclass
@@ -104,11 +101,11 @@ class NoDuplicatesPlan(Plan):
         return batches
 
     def steps_in(self, epoch: int) -> int:
-        return len(self._batches_of(epoch))
+        return len(self._all_batches[epoch])
 
     @cached_property
     def _all_batches(self) -> list[list[list[int]]]:
         return [self.batches(epoch) for epoch in range(self.epochs)]  # the steps of each epoch must be known
 
-    def _batches_of(self, epoch: int) -> list[list[int]]:
-        return self._all_batches[epoch]
+    def _batch(self, epoch: int, within: int) -> list[int]:
+        return self._all_batches[epoch][within]
