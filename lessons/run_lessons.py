@@ -12,13 +12,12 @@ MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps).
 
 Exercises (minisbert/course/exercises.py): as committed, each stub is empty and its
 check must fail with a hint; with --solutions the notebook runs with every stub
-replaced by its block of solutions/NN_name.py, and every check must pass. A lesson
-whose exercises are not yet stub cells has its solutions file run as a script.
+replaced by its block of solutions/NN_name.py, and every check must pass (the bonus,
+which has no exercises, runs as it is).
 """
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,16 +34,6 @@ HERE = Path(__file__).resolve().parent
 def notebooks(prefixes: list[str]) -> list[Path]:
     found = sorted(HERE.glob("[0-9][0-9]_*.ipynb")) + sorted(HERE.glob("B[0-9]_*.ipynb"))  # lessons, then bonus
     return [n for n in found if not prefixes or any(n.name.startswith(p) for p in prefixes)]
-
-
-def run_solution(path: Path, timeout: int) -> float:
-    start = time.perf_counter()
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, str(path)], cwd=HERE, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    if done.returncode:
-        raise RuntimeError(f"{path.name} failed:\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start
 
 
 def solution_file(lesson: Path) -> Path:
@@ -73,8 +62,6 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="do not write the outputs back")
     ap.add_argument("--solutions", action="store_true", help="run the lessons with their exercises solved (solutions/*.py)")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per lesson (default 180)")
-    ap.add_argument("--solution-timeout", type=int, default=300,
-                    help="seconds per exercise solution (default 300: lesson 12's trains three models)")
     ap.add_argument("--budget", type=int, default=1200, help="seconds for all lessons together (default 1200)")
     args = ap.parse_args()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -82,12 +69,10 @@ def main() -> int:
     if not paths:
         print(f"no lesson matches {args.lessons}", file=sys.stderr)
         return 2
-    total, failed, scripts = 0.0, [], []
+    total, failed = 0.0, []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         solved = args.solutions and bool(exercises(nb))
-        if args.solutions and not solved:
-            scripts.append(path)  # exercises not yet stub cells: the solutions run as a script below
         try:
             seconds = run(path, nb, args.timeout, write=not args.check, solved=solved)
             if seconds > args.timeout:
@@ -98,16 +83,6 @@ def main() -> int:
             failed.append(path.name)
             print(f"FAIL  {path.name}\n{e}", flush=True)
         total += seconds
-    solutions = [solution_file(p) for p in scripts if solution_file(p).is_file()]  # the bonus has none
-    for path in solutions:
-        try:
-            seconds = run_solution(path, args.solution_timeout)
-            print(f"ok    solutions/{path.name:<30} {seconds:6.1f} s", flush=True)
-            total += seconds
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            failed.append(path.name)
-            print(f"FAIL  solutions/{path.name}\n{e}", flush=True)
-    paths = paths + solutions
     print(f"{len(paths) - len(failed)} of {len(paths)} passed in {total:.0f} s")
     if total > args.budget:
         print(f"over the time budget of {args.budget} s", file=sys.stderr)

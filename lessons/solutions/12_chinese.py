@@ -1,59 +1,43 @@
-"""Lesson 12, exercises (exercise 3 needs ../shared/data; about 2 minutes on CPU)."""
-# These solutions train several models: they use the fast path (fast=True, the default), which
-# computes what your written-out code computes (lesson 06), in less time.
-import csv
-import tempfile
-from pathlib import Path
+"""Lesson 12, solutions.
 
-import torch
+`python lessons/run_lessons.py --solutions 12` runs the notebook with each `# %% Exercise N`
+block below in place of the exercise's cell, so every check must pass.
+"""
 
-from minisbert import SentenceBert
-from minisbert.data import Example, pairs_to_examples, read_pairs
-from minisbert.evaluation import evaluate_sts
-from minisbert.losses import CosineSimilarityLoss, MSELoss
-from minisbert.training import fit
-
-rows = list(csv.DictReader(open("data/financial_headlines.csv", encoding="utf-8")))
-parallel = list(zip([r["headline"] for r in rows if r["lang"] == "en"],
-                    [r["headline"] for r in rows if r["lang"] == "zh"]))
-teacher = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
-targets = teacher.encode([en for en, _ in parallel])
-examples = [Example((zh,), t) for (_, zh), t in zip(parallel, targets)]
+# %% Exercise 1: the distillation objective
+def distillation_loss(teacher_en, student_en, student_zh):
+    """Each (batch, D): the teacher's embeddings of English sentences, the student's of the same sentences and of
+    their Chinese translations. Returns the loss this lesson trains with (a scalar tensor)."""
+    english = (student_en - teacher_en) ** 2                # (batch, D): the student keeps its English
+    chinese = (student_zh - teacher_en) ** 2                # (batch, D): the translation lands on the English
+    return (english.mean() + chinese.mean()) / 2            # the mean over both halves, as MSELoss over one list
 
 
-def distil(new_token_lr, init=None):
-    m = SentenceBert.from_pretrained("all-MiniLM-L6-v2")
-    m.extend_vocabulary(texts=[zh for _, zh in parallel])
-    rows = m.bert.embeddings.extra_word_embeddings
-    if init == "random":
-        with torch.no_grad():
-            rows.normal_(0, 0.02)
-    start = rows.detach().clone()
-    fit(m, examples, MSELoss(), epochs=10, batch_size=16, lr=5e-5, new_token_lr=new_token_lr,
-        output_dir=tempfile.mkdtemp(), resume=False, show_progress=False)
-    moved = (m.bert.embeddings.extra_word_embeddings.detach() - start).norm(dim=1).mean().item()
-    mse = float(((m.encode([zh for _, zh in parallel]) - targets) ** 2).mean())
-    return m, moved, mse
+# %% Exercise 2: translation search both ways
+def translation_accuracy(a, b):
+    """a, b: (n, D) embeddings, row i of b translates row i of a. Returns the share of the 2n searches (rows of a
+    among the rows of b, and rows of b among the rows of a) whose nearest row is the translation."""
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    cosines = a @ b.T                                       # (n, n): row i of a against every row of b
+    right = np.arange(len(a))
+    return float(np.concatenate([cosines.argmax(1) == right, cosines.argmax(0) == right]).mean())
+# multilingual-e5-small, trained on parallel text of about a hundred languages, finds 99.0 % of them (when this
+# was written); the distilled student, taught by a few hundred course sentences, finds most of the Chinese ->
+# English ones (the lesson's figure). Real parallel data (the shared-data cell) closes much of the gap.
 
 
-# 1. One learning rate for all: the new rows hardly move.
-for lr in (None, 3e-3):
-    _, moved, mse = distil(lr)
-    print(f"new_token_lr={lr}: new rows moved {moved:.4f} on average, MSE to the teacher {mse:.5f}")
-
-# 2. Random instead of mean initialisation.
-_, moved, mse = distil(3e-3, init="random")
-print(f"random init: MSE to the teacher {mse:.5f}")
-
-# 3. With the shared data: distil, then fine-tune on the Chinese STS training pairs.
-shared = Path("../../shared/data")
-if (shared / "stsb-zh").is_dir():
-    zh = read_pairs(shared / "stsb-zh/stsb-zh-train.csv")[:500]  # all 5,749: better, and ~7 minutes
-    test = read_pairs(shared / "stsb-zh/stsb-zh-test.csv")
-    student, _, _ = distil(3e-3)
-    student.extend_vocabulary(texts=[t for p in zh for t in (p.sentence1, p.sentence2)])
-    fit(student, pairs_to_examples(zh, 5.0), CosineSimilarityLoss(), epochs=1, new_token_lr=1e-3,
-        output_dir=tempfile.mkdtemp(), resume=False, show_progress=False)
-    print("stsb-zh test after fine-tuning:", round(evaluate_sts(student, test, show_progress=False)["spearman"], 1))
-else:
-    print(f"exercise 3 skipped: {shared} is absent")
+# %% Questions
+# Measured when this was written with a smaller set-up than the lesson's: distilling on the 22 headline pairs of
+# data/financial_headlines.csv for 10 epochs (fit(..., MSELoss(), epochs=10, batch_size=16, lr=5e-5,
+# new_token_lr=...)), then comparing model.bert.embeddings.extra_word_embeddings before and after.
+# 3. With one learning rate for all (5e-5), the new rows moved 0.0046 on average (the length of the change of a
+#    row) against 0.239 with new_token_lr=3e-3, and the MSE to the teacher stayed higher (0.00267 against 0.00103).
+#    The new rows all start at the same vector and only a large step separates them; the pretrained weights,
+#    meanwhile, need the small one, or they forget what they know. Hence two learning rates.
+# 4. Random rows (normal_(0, 0.02)) ended at an MSE of 0.00095, as good as the mean's 0.00103: with their own
+#    learning rate the rows travel far from where they start, so the start hardly matters here. The mean's
+#    advantage is before training: every new character then acts like an average word, not like noise.
+# 5. After that distillation, extend with the characters of 500 stsb-zh training pairs and fit
+#    pairs_to_examples(pairs, 5.0) with CosineSimilarityLoss() for one epoch (new_token_lr=1e-3): stsb-zh test
+#    reached 55.5. `python benchmarks/train_results.py chinese` runs the full recipe; the README gives its result.
