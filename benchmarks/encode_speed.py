@@ -8,7 +8,13 @@ the model's FLOPs counted from its shapes and the real (unpadded) token counts: 
 layer 8 L H^2 (projections) + 4 L H I (feed-forward) + 4 L^2 H (attention).
 
 Sentence sets: the STS Benchmark test sentences (../shared/data, where present) and
-a generated mixed-length set (5 to 120 words, fixed seed).
+a generated mixed-length set (5 to 120 words, fixed seed). Where the STS Benchmark is
+present, every contestant's Spearman on all of its test pairs is reported too: reduced
+precision (bf16, fp16, int8) must be fast without losing what the embeddings are for.
+
+On the CPU, "minisbert int8" is `precision="int8"` (minisbert/int8.py: int8 weights per
+output channel, int8 activations per token, integer matrix products); its share of the
+matmul peak is against the float32 peak.
 
 --device cuda runs every contestant on the GPU, adds fp16 rows (minisbert's autocast,
 sentence-transformers' model.half()), synchronises before each clock reading, and
@@ -22,7 +28,8 @@ import time
 
 import numpy as np
 import torch
-from common import RESULTS, alternate, median, mixed_length_sentences, print_table, sts_test_sentences
+from common import RESULTS, alternate, median, mixed_length_sentences, print_table, sts_test_pairs, sts_test_sentences
+from scipy.stats import spearmanr
 
 from minisbert import SentenceBert, resolve_model
 
@@ -110,6 +117,8 @@ def main():
     from minisbert.device import bf16_supported
     if bf16_supported(ours.device):
         contestants["minisbert bf16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="bf16")
+    if device.type == "cpu":
+        contestants["minisbert int8"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="int8")
     if device.type == "cuda":  # half precision, each library its own way
         st16 = SentenceTransformer(str(folder), device=args.device).half()
         contestants["sentence-transformers fp16"] = \
@@ -140,10 +149,20 @@ def main():
             share = gflop / median(t) / peak[precision_of(name)]  # against its own precision
             rows.append([set_name, name, f"{rate:.0f}", f"{rate / base:.2f}",
                          f"{100 * share:.0f} %", f"{agreement[name]:.7f}"])
+    pairs = sts_test_pairs()
+    if pairs:  # quality: Spearman x100 of each contestant's cosines on every STS-B test pair
+        gold = [score for _, _, score in pairs]
+        quality = {}
+        for name, fn in contestants.items():
+            a, b = fn([p[0] for p in pairs]), fn([p[1] for p in pairs])
+            cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+            quality[name] = f"{100 * spearmanr(cos, gold).statistic:.2f}"
+        rows = [row + [quality[row[1]]] for row in rows]
     where = f" on {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
     print_table(f"Encode throughput{where} (sentences/s, median of {args.rounds} rounds, batch {bs}); "
                 "matmul peak (GFLOP/s) " + ", ".join(f"{k} {v:.0f}" for k, v in peak.items()),
-                ["sentences", "library", "sentences/s", "vs ST", "of matmul peak", "min cos vs ST"], rows,
+                ["sentences", "library", "sentences/s", "vs ST", "of matmul peak", "min cos vs ST"]
+                + (["STS-B test Spearman"] if pairs else []), rows,
                 json_path=args.json)
 
 

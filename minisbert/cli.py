@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .device import PRECISIONS
+from .device import ENCODE_PRECISIONS, PRECISIONS
 from .errors import InputError, MinisbertError
 from .losses import LOSSES
 from .model_finder import DEFAULT_MODEL
@@ -219,9 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "query or passage; default: the model's own default, 'query' for that model)")
         if batch:
             p.add_argument("--batch-size", type=int, default=32, help="sentences per batch (default: %(default)s)")
-            p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+            p.add_argument("--precision", choices=ENCODE_PRECISIONS, default="fp32",
                            help="bf16 (CPUs and GPUs that have it) or fp16 (CUDA): faster matrix products, "
-                                "cosine >= 0.999 against fp32 (default: %(default)s)")
+                                "cosine >= 0.999 against fp32; int8 (CPU): the encoder's Linear layers on "
+                                "8-bit integers (default: %(default)s)")
         return p
 
     p = command("tokenize", _tokenize, "show the tokens and ids of texts",

@@ -47,7 +47,8 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return device
 
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("fp32", "bf16", "fp16")  # training and inference
+ENCODE_PRECISIONS = PRECISIONS + ("int8",)  # inference only: int8.py, on the CPU
 
 
 def _x86_without_bf16_instructions() -> bool:

@@ -21,10 +21,11 @@ from torch import nn
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
 from .bert import BertModel
-from .device import precision_context
+from .device import ENCODE_PRECISIONS, precision_context
 from .e5_q4 import PROMPTS as E5_PROMPTS, load_e5_bert, read_e5_file
 from .errors import CheckpointError, ConfigError, InputError, InputTypeError
 from .inputs import check_iterable, check_text, check_texts
+from .int8 import int8_copy
 from .model_finder import DEFAULT_MODEL, read_json, resolve_model
 from .model_folder import read_modules
 from .pooling import Pooling, l2_normalize
@@ -161,13 +162,16 @@ class SentenceBert(nn.Module):
         """Tokens for a batch, cut to max_seq_length and padded: input_ids etc. of shape (B, L)."""
         return self.tokenizer.pad(self.token_rows(check_texts(texts, "texts"))[0])
 
-    def forward(self, features: dict[str, torch.Tensor], normalize: bool | None = None) -> torch.Tensor:
+    def forward(self, features: dict[str, torch.Tensor], normalize: bool | None = None,
+                bert: nn.Module | None = None) -> torch.Tensor:
         """A tokenized batch (on self.device) -> sentence embeddings (B, D).
 
-        normalize=None follows the model's own setting.
+        normalize=None follows the model's own setting; bert: the encoder to run (encode passes
+        its int8 copy), self.bert by default.
         """
-        tokens = self.bert(features["input_ids"], features["attention_mask"],
-                           features.get("token_type_ids")).last_hidden_state  # (B, L, H)
+        bert = self.bert if bert is None else bert
+        tokens = bert(features["input_ids"], features["attention_mask"],
+                      features.get("token_type_ids")).last_hidden_state  # (B, L, H)
         emb = self.pooling(tokens, features["attention_mask"])  # (B, D)
         return l2_normalize(emb) if (self.normalize if normalize is None else normalize) else emb
 
@@ -181,7 +185,8 @@ class SentenceBert(nn.Module):
         input order. normalize=None follows the model (all-MiniLM-L6-v2
         normalises); convert_to is "numpy" or "torch" (a CPU tensor). precision
         "bf16" (CPUs and GPUs that have it) or "fp16" (CUDA) runs the matrix
-        products in reduced precision: faster, cosine >= 0.999 against float32.
+        products in reduced precision: faster, cosine >= 0.999 against float32;
+        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers (int8.py).
         prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
         and prompt gives the text itself; either is put before every sentence.
         """
@@ -189,6 +194,11 @@ class SentenceBert(nn.Module):
             raise InputError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size={batch_size!r}: use a positive integer")
+        if precision not in ENCODE_PRECISIONS:
+            raise InputError(f"precision={precision!r}: use one of {', '.join(ENCODE_PRECISIONS)}")
+        if precision == "int8" and self.device.type != "cpu":
+            raise InputError(f"precision='int8' runs on the CPU (this model is on {self.device.type}); "
+                             "on a GPU use 'fp16' or 'bf16'")
         single = isinstance(sentences, str)
         texts = [sentences] if single else check_texts(sentences)
         rows, _ = self.token_rows(texts, prompt=self.prompt_text(prompt_name, prompt))
@@ -197,17 +207,26 @@ class SentenceBert(nn.Module):
         show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
         was_training = self.training
         self.eval()
-        with torch.inference_mode(), precision_context(self.device, precision), \
+        bert = self.int8_bert() if precision == "int8" else self.bert
+        with torch.inference_mode(), precision_context(self.device, "fp32" if precision == "int8" else precision), \
                 tqdm(total=len(texts), desc="Encoding", unit=" sentences", disable=not show) as bar:
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
                 batch = self.tokenizer.pad([rows[i] for i in chunk])
-                emb = self({k: v.to(self.device) for k, v in batch.items()}, normalize)
+                emb = self({k: v.to(self.device) for k, v in batch.items()}, normalize, bert)
                 out[chunk] = emb.float().cpu()
                 bar.update(len(chunk))
         self.train(was_training)
         result = out[0] if single else out
         return result.numpy() if convert_to == "numpy" else result
+
+    def int8_bert(self) -> nn.Module:
+        """The encoder with int8 Linear layers (int8.py): made once, remade only when the weights change."""
+        key = tuple((p.data_ptr(), p._version) for p in self.bert.parameters())  # training bumps _version
+        cached = self.__dict__.get("_int8")  # a plain attribute: not a submodule, never saved
+        if cached is None or cached[0] != key:
+            self.__dict__["_int8"] = cached = (key, int8_copy(self.bert).eval())
+        return cached[1]
 
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
                     normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None) -> Iterator:

@@ -55,6 +55,10 @@ def test_encode_writes_an_array(tmp_path):
     emb = np.load(tmp_path / "out.npy")
     assert emb.shape == (2, 384) and emb.dtype == np.float32
     assert "2 embeddings of size 384" in out.stdout
+    out = run("encode", "--input", tmp_path / "in.txt", "--output", tmp_path / "int8.npy", "--precision", "int8")
+    assert out.returncode == 0, out.stderr
+    int8 = np.load(tmp_path / "int8.npy")
+    assert int8.shape == (2, 384) and (int8 * emb).sum(1).min() > 0.99 and not np.array_equal(int8, emb)
 
 
 def test_search_ranks_the_corpus(tmp_path):
@@ -151,10 +155,12 @@ def test_only_diagnosed_failures_become_error_lines(monkeypatch, capsys):
 
 
 def test_the_loss_and_precision_choices_come_from_the_library():
-    from minisbert.device import PRECISIONS
+    from minisbert.device import ENCODE_PRECISIONS, PRECISIONS
     from minisbert.losses import LOSSES
     out = run("train", "--help").stdout
     for name in PRECISIONS:
         assert name in out
+    assert "int8" not in out  # inference only
+    assert all(name in run("encode", "--help").stdout for name in ENCODE_PRECISIONS)
     for name in set(LOSSES) - {"mse"}:
         assert name in out

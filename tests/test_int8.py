@@ -1,0 +1,102 @@
+"""int8 inference (minisbert/int8.py): the quantisation rule, the layer, and encode(precision="int8").
+
+The reference for the layer is the same arithmetic done independently in numpy with 64-bit
+integers: int8 codes per token and per output channel, an exact integer dot product, then the
+two scales and the bias.
+"""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from minisbert import SentenceBert
+from minisbert.data import read_pairs
+from minisbert.errors import InputError
+from minisbert.evaluation import evaluate_sts
+from minisbert.int8 import Int8Linear, int8_copy, quantize_rows
+
+from conftest import FIXTURES
+
+
+def numpy_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per row, written independently: scale = max |row| / 127, codes = round(row / scale)."""
+    scale = np.abs(x).max(axis=1, keepdims=True) / 127
+    return np.rint(x / scale).astype(np.int64), scale
+
+
+def test_rows_use_the_full_range_and_round_to_the_nearest_level():
+    x = torch.randn(50, 96, generator=torch.Generator().manual_seed(0)) * torch.logspace(-3, 2, 50)[:, None]
+    codes, scale = quantize_rows(x)
+    assert codes.dtype == torch.int8 and scale.shape == (50, 1)
+    assert (codes.abs().amax(1) == 127).all()  # every row's largest value lands on the last level
+    assert ((codes.float() * scale - x).abs() <= scale / 2 + 1e-6 * x.abs()).all()  # half a step at most
+    expected, _ = numpy_codes(x.double().numpy())
+    assert (codes.numpy() != expected).sum() <= 2  # float32 against float64 rounding at exact halves only
+
+
+def test_an_all_zero_row_stays_zero():
+    codes, scale = quantize_rows(torch.zeros(3, 8))
+    assert (codes == 0).all() and torch.isfinite(scale).all()
+
+
+def test_int8_linear_equals_the_integer_arithmetic_in_numpy():
+    g = torch.Generator().manual_seed(1)
+    linear = nn.Linear(64, 48)
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(48, 64, generator=g) * 0.05)
+    x = torch.randn(2, 7, 64, generator=g)  # any leading shape
+    ours = Int8Linear(linear)(x)
+    xq, sx = numpy_codes(x.reshape(-1, 64).numpy().astype(np.float64))
+    wq, sw = numpy_codes(linear.weight.detach().numpy().astype(np.float64))
+    reference = (xq @ wq.T) * sx * sw.T + linear.bias.detach().numpy()  # exact integers, then the scales
+    assert ours.shape == (2, 7, 48)
+    np.testing.assert_allclose(ours.reshape(-1, 48).numpy(), reference, rtol=1e-5, atol=1e-5)
+    error = (ours - linear(x)).norm() / linear(x).norm()
+    assert 1e-4 < error < 0.02  # quantised: close to float32, not equal to it
+
+
+def test_the_copy_shares_every_other_parameter_and_leaves_the_model_alone():
+    model = nn.Sequential(nn.Linear(16, 16), nn.LayerNorm(16), nn.Sequential(nn.Linear(16, 8)))
+    twin = int8_copy(model)
+    assert isinstance(twin[0], Int8Linear) and isinstance(twin[2][0], Int8Linear)
+    assert twin[1].weight is model[1].weight  # shared, not copied
+    assert isinstance(model[0], nn.Linear) and isinstance(model[2][0], nn.Linear)  # the original is untouched
+
+
+@pytest.fixture(scope="module")
+def model():
+    return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
+
+
+def test_encode_in_int8_stays_close_to_float32(model):
+    pairs = read_pairs(FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv")
+    texts = [t for p in pairs for t in (p.sentence1, p.sentence2)]
+    fp32, int8 = model.encode(texts), model.encode(texts, precision="int8")
+    cosine = (fp32 * int8).sum(1)
+    assert cosine.min() > 0.99 and cosine.mean() > 0.995
+    assert not np.allclose(fp32, int8, atol=1e-6)  # it did run in int8
+    gap = evaluate_sts(model, pairs)["spearman"] - evaluate_sts(model, pairs, precision="int8")["spearman"]
+    assert abs(gap) < 1.0
+
+
+def test_the_int8_encoder_is_made_once_and_remade_when_the_weights_change(model):
+    model.encode("warm", precision="int8")
+    first = model.int8_bert()
+    assert model.int8_bert() is first  # kept between calls
+    assert not any("int8" in key or "weight_codes" in key for key in model.state_dict())  # never saved
+    before = model.encode("A man plays the guitar.", precision="int8")
+    layer = model.bert.encoder.layer[0].intermediate.dense
+    with torch.no_grad():
+        layer.weight.mul_(2)  # what an optimiser step does: in place
+    try:
+        assert model.int8_bert() is not first
+        assert not np.allclose(model.encode("A man plays the guitar.", precision="int8"), before)
+    finally:
+        with torch.no_grad():
+            layer.weight.div_(2)
+
+
+def test_a_bad_precision_names_the_choices(model):
+    with pytest.raises(InputError, match="fp32, bf16, fp16, int8"):
+        model.encode("x", precision="int4")
