@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -62,6 +63,14 @@ def test_equal_names_the_first_differing_item(store, capsys):
         check_equal("ids", [(101, 7, 102), (101, 9, 102)])
     with pytest.raises(CheckFailed, match="1 items, expected 2"):
         check_equal("ids", [[101, 7, 102]])
+
+
+def test_equal_takes_numpy_values_inside_lists(store, capsys):
+    """A learner's answer built with numpy (np.int64 items, arrays in a list) is compared, not rejected."""
+    check_equal("ids", [np.array([101, 7, 102]), [np.int64(101), np.int64(8), 102]])
+    assert "✓ ids: equal" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=r"item 1 is \[101, 9, 102\]"):
+        check_equal("ids", [np.array([101, 7, 102]), np.array([101, 9, 102])])
 
 
 def test_that_states_the_claim(store, capsys):

@@ -303,6 +303,27 @@ def e5(s, engine):  # lesson 13
             hint="each user question goes to the canonical question of highest cosine")
 
 
+def int8(s):  # lesson 13: int8 per row, in numpy with exact integer products
+    g = np.random.default_rng(8)
+    w = (g.standard_normal((6, 128)) * 0.05).astype(np.float32)
+    w[2, 7] = 0.9  # one outlier weight: only its own row's scale should grow
+    x = g.standard_normal((5, 128)).astype(np.float32)
+    x[:, 3] *= 20  # one outlier channel in every token, as in real activations
+    bias = (g.standard_normal(6) * 0.1).astype(np.float32)
+    s.tensor("int8.weights", torch.from_numpy(w))
+    s.tensor("int8.x", torch.from_numpy(x))
+    s.tensor("int8.bias", torch.from_numpy(bias))
+
+    def codes(m):  # one scale per row: its largest size on level 127
+        scale = np.abs(m).max(axis=1, keepdims=True) / 127
+        return np.rint(m / scale).astype(np.int64), scale
+    wq, sw = codes(w.astype(np.float64))
+    xq, sx = codes(x.astype(np.float64))
+    s.value("int8.codes", wq.tolist(), hint="scale = the row's largest |weight| / 127; code = round(weight / scale)")
+    s.tensor("int8.linear", torch.from_numpy((xq @ wq.T) * sx * sw.T + bias).float(), atol=1e-5,
+             hint="integer sum of code products, times the token's scale, times the channel's scale, plus the bias")
+
+
 def main():
     torch.manual_seed(0)
     folder = resolve_model()
@@ -319,6 +340,7 @@ def main():
     similarity(s, st)
     losses(s, st)
     chinese(s, tok)
+    int8(s)
     with tempfile.TemporaryDirectory() as build, Engine(build) as engine:
         e5(s, engine)
         exercises(s, folder, tok, bert, st, engine, EN)

@@ -114,12 +114,18 @@ def check_close(name: str, actual, atol: float | None = None, rtol: float = 0.0)
     print(f"✓ {name}: matches the reference (largest difference {largest:.1e}, tolerance {atol:g})")
 
 
+def _plain(value):
+    """json.dumps' fallback: numpy and torch values (also inside lists) as plain Python numbers and lists."""
+    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not a value a check can compare: return lists, numbers or strings")
+
+
 def check_equal(name: str, actual) -> None:
     """Exact equality for token lists, ids, rankings and other non-float values."""
     _written(name, actual)
     expected = reference(name)
-    got = actual.tolist() if isinstance(actual, (torch.Tensor, np.ndarray)) else actual
-    got = json.loads(json.dumps(got))  # tuples -> lists, as stored
+    got = json.loads(json.dumps(actual, default=_plain))  # tuples -> lists, numpy and torch values -> Python, as stored
     if got == expected:
         print(f"✓ {name}: equal to the reference")
         return
