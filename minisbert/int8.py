@@ -32,8 +32,9 @@ LEVELS = 127  # symmetric: -127..127 (-128 unused, so that q and -q both exist)
 
 def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """x: (R, K) float -> (int8 codes (R, K), float scales (R, 1)) with x ≈ scales · codes, one scale per row."""
-    scale = x.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / LEVELS  # (R, 1); an all-zero row keeps codes 0
-    codes = torch.round(x / scale).to(torch.int8)  # (R, K); |x / scale| <= 127 by the choice of scale
+    magnitude = x.abs()  # (R, K); reused below as the buffer of x / scale (large inputs: one allocation, not three)
+    scale = magnitude.amax(dim=1, keepdim=True).clamp_min(1e-12) / LEVELS  # (R, 1); an all-zero row keeps codes 0
+    codes = torch.div(x, scale, out=magnitude).round_().to(torch.int8)  # (R, K); |x / scale| <= 127 by the scale
     return codes, scale
 
 
