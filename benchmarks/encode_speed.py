@@ -14,7 +14,8 @@ precision (bf16, fp16, int8) must be fast without losing what the embeddings are
 
 On the CPU, "minisbert int8" is `precision="int8"` (minisbert/int8.py: int8 weights per
 output channel, int8 activations per token, integer matrix products); its share of the
-matmul peak is against the float32 peak.
+matmul peak is against the float32 peak. Beside it, "minisbert, torch quantize_dynamic" is the
+same model with torch's dynamic quantisation (int8 weights, one activation scale per batch).
 
 --device cuda runs every contestant on the GPU, adds fp16 rows (minisbert's autocast,
 sentence-transformers' model.half()), synchronises before each clock reading, and
@@ -92,6 +93,19 @@ def transformers_encoder(folder, batch_size, device="cpu"):
     return encode
 
 
+def per_batch_int8(model: SentenceBert, batch_size: int):
+    """The comparison for minisbert's int8: torch's own dynamic quantisation of the same Linear layers
+    (int8 weights, activations rounded with one scale per batch; deprecated in torch, kept here as the
+    baseline that shows what a scale per token buys)."""
+    import copy
+    import warnings
+    twin = copy.deepcopy(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its deprecation notice
+        twin.bert = torch.ao.quantization.quantize_dynamic(twin.bert, {torch.nn.Linear}, dtype=torch.qint8)
+    return lambda s: twin.encode(s, batch_size=batch_size, show_progress=False)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
@@ -119,6 +133,7 @@ def main():
         contestants["minisbert bf16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="bf16")
     if device.type == "cpu":
         contestants["minisbert int8"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="int8")
+        contestants["minisbert, torch quantize_dynamic"] = per_batch_int8(ours, bs)
     if device.type == "cuda":  # half precision, each library its own way
         st16 = SentenceTransformer(str(folder), device=args.device).half()
         contestants["sentence-transformers fp16"] = \
