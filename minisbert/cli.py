@@ -17,9 +17,14 @@ TRAINABLE_LOSSES = [name for name in LOSSES if name != "mse"]
 UNK_NOTE_SHARE = 0.2  # warn when a fifth of a sentence's tokens are [UNK]
 
 
+def _device(args) -> str | None:
+    """--device as given; int8 runs on the CPU only, so without --device it picks the CPU, not a GPU."""
+    return args.device or ("cpu" if getattr(args, "precision", None) == "int8" else None)
+
+
 def _load(args):
     from .sbert import SentenceBert
-    return SentenceBert.from_pretrained(args.model, device=args.device, fast=args.fast)
+    return SentenceBert.from_pretrained(args.model, device=_device(args), fast=args.fast)
 
 
 def _read_lines(path: str) -> list[str]:
@@ -66,7 +71,7 @@ def _similarity(args) -> int:
 
 def _encode(args) -> int:
     from .corpus import encode_file
-    devices = args.devices.split(",") if args.devices else ([args.device] if args.device else None)
+    devices = args.devices.split(",") if args.devices else ([_device(args)] if _device(args) else None)
     n, dimension = encode_file(args.model, args.input, args.output, num_workers=args.workers, devices=devices,
                                batch_size=args.batch_size, precision=args.precision,
                                prompt_name=args.prompt)

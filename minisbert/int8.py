@@ -32,9 +32,9 @@ LEVELS = 127  # symmetric: -127..127 (-128 unused, so that q and -q both exist)
 
 def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """x: (R, K) float -> (int8 codes (R, K), float scales (R, 1)) with x ≈ scales · codes, one scale per row."""
-    magnitude = x.abs()  # (R, K); reused below as the buffer of x / scale (large inputs: one allocation, not three)
-    scale = magnitude.amax(dim=1, keepdim=True).clamp_min(1e-12) / LEVELS  # (R, 1); an all-zero row keeps codes 0
-    codes = torch.div(x, scale, out=magnitude).round_().to(torch.int8)  # (R, K); |x / scale| <= 127 by the scale
+    buffer = x.abs()  # (R, K): |x| first, then x / scale (one large allocation instead of three)
+    scale = buffer.amax(dim=1, keepdim=True).clamp_min(1e-12) / LEVELS  # (R, 1); an all-zero row keeps codes 0
+    codes = torch.div(x, scale, out=buffer).round_().to(torch.int8)  # (R, K); |x / scale| <= 127 by the scale
     return codes, scale
 
 
@@ -58,14 +58,15 @@ class Int8Linear(nn.Module):
         y = acc.float().mul_(scale).mul_(self.weight_scale)  # s_x[t] · s_w[n] · acc[t, n], in place
         if self.bias is not None:
             y.add_(self.bias)
-        return y.view(*x.shape[:-1], self.out_features)  # (T, N) -> (..., N)
+        return y.view(*x.shape[:-1], self.out_features).to(x.dtype)  # (T, N) -> (..., N), x's dtype
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, int8"
 
 
 def int8_copy(module: nn.Module) -> nn.Module:
-    """A copy of `module` whose nn.Linear layers are Int8Linear; every other parameter is shared, not copied.
+    """A read-only copy of `module` for inference: its nn.Linear layers become Int8Linear; every other
+    parameter, buffer and hook is shared with `module`, not copied (so do not train, move or load into it).
 
     Made once per set of weights (SentenceBert.encode keeps it until the weights change), never per batch.
     """

@@ -207,7 +207,7 @@ class SentenceBert(nn.Module):
         show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
         was_training = self.training
         self.eval()
-        bert = self.int8_bert() if precision == "int8" else self.bert
+        bert = self._int8_bert() if precision == "int8" else self.bert
         with torch.inference_mode(), precision_context(self.device, "fp32" if precision == "int8" else precision), \
                 tqdm(total=len(texts), desc="Encoding", unit=" sentences", disable=not show) as bar:
             for start in range(0, len(order), batch_size):
@@ -220,13 +220,20 @@ class SentenceBert(nn.Module):
         result = out[0] if single else out
         return result.numpy() if convert_to == "numpy" else result
 
-    def int8_bert(self) -> nn.Module:
-        """The encoder with int8 Linear layers (int8.py): made once, remade only when the weights change."""
-        key = tuple((p.data_ptr(), p._version) for p in self.bert.parameters())  # training bumps _version
+    def _int8_bert(self) -> nn.Module:
+        """The encoder with int8 Linear layers (int8.py): made once, remade when the weights change.
+
+        A change is a new tensor in the model or an in-place change to one (an optimiser step,
+        load_state_dict, .to(), adding rows), which bumps the tensor's version counter. Writes through
+        `.data` bypass that counter and go unseen: change weights in place under torch.no_grad() instead.
+        """
+        tensors = [*self.bert.parameters(), *self.bert.buffers()]
+        versions = [t._version for t in tensors]
         cached = self.__dict__.get("_int8")  # a plain attribute: not a submodule, never saved
-        if cached is None or cached[0] != key:
-            self.__dict__["_int8"] = cached = (key, int8_copy(self.bert).eval())
-        return cached[1]
+        if (cached is None or cached[1] != versions or len(cached[0]) != len(tensors)
+                or any(a is not b for a, b in zip(cached[0], tensors))):
+            self.__dict__["_int8"] = cached = (tensors, versions, int8_copy(self.bert).eval())
+        return cached[2]
 
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
                     normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None) -> Iterator:

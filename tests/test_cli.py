@@ -56,6 +56,7 @@ def test_encode_writes_an_array(tmp_path):
     assert emb.shape == (2, 384) and emb.dtype == np.float32
     assert "2 embeddings of size 384" in out.stdout
     out = run("encode", "--input", tmp_path / "in.txt", "--output", tmp_path / "int8.npy", "--precision", "int8")
+    # no --device: int8 picks the CPU even where a GPU exists
     assert out.returncode == 0, out.stderr
     int8 = np.load(tmp_path / "int8.npy")
     assert int8.shape == (2, 384) and (int8 * emb).sum(1).min() > 0.99 and not np.array_equal(int8, emb)
