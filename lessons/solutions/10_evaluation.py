@@ -34,5 +34,6 @@ def mrr_at_10(model, queries, corpus, relevant):
 #        heads = [h for h in csv.DictReader(open("data/financial_headlines.csv", encoding="utf-8")) if h["lang"] == "en"]
 #        plot_embedding_map(model.encode([h["headline"] for h in heads]), [h["headline"] for h in heads],
 #                           [h["sentiment"] for h in heads], title="English headlines")
-#    Positive and negative headlines drift apart along the first direction, with overlap: the model was trained
-#    for topical similarity, not sentiment. Lesson 11 trains a classifier on the embeddings instead.
+#    Look whether positive and negative headlines separate along either direction: on the lesson's map they are
+#    interleaved, because the model was trained for topical similarity, not sentiment; two directions of 384 keep
+#    little of what a classifier can use. Lesson 11 trains a classifier on the whole embeddings instead.
