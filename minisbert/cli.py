@@ -74,7 +74,7 @@ def _encode(args) -> int:
     devices = args.devices.split(",") if args.devices else ([_device(args)] if _device(args) else None)
     n, dimension = encode_file(args.model, args.input, args.output, num_workers=args.workers, devices=devices,
                                batch_size=args.batch_size, precision=args.precision,
-                               prompt_name=args.prompt)
+                               prompt_name=args.prompt, compile=args.compile)
     print(f"wrote {args.output}: {n} embeddings of size {dimension} (float32)")
     return 0
 
@@ -247,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that encode in parallel, each a range of lines (default: %(default)s)")
     p.add_argument("--devices", metavar="LIST",
                    help="devices of the workers, e.g. cuda:0,cuda:1 (default: --device)")
+    p.add_argument("--compile", action="store_true",
+                   help="run the encoder's layers through torch.compile: faster per sentence after a compile of "
+                        "tens of seconds at the start (CPU: needs a C++ compiler); pays on large files, see the "
+                        "README's break-even (default: off)")
     p = with_device(command("search", _search, "find the corpus sentences closest to a query",
                             "Embed the corpus (one sentence a line) and print the top-k matches per query."))
     p.add_argument("--corpus", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")

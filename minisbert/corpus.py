@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from numpy.lib.format import open_memmap
+from .compiled import check_compiler
 from .errors import InputError, MissingFileError
 
 
@@ -38,7 +39,7 @@ def read_lines(path: str | Path):
 
 
 def _fill(model, input_path: str, array_path: str, start: int, end: int, batch_size: int, chunk_size: int,
-          precision: str, prompt_name: str | None, progress: bool = False) -> None:
+          precision: str, prompt_name: str | None, compile: bool, progress: bool = False) -> None:
     """Embed lines [start, end) of the input into rows [start, end) of the array file."""
     from tqdm import tqdm
     out = np.load(array_path, mmap_mode="r+")
@@ -46,7 +47,7 @@ def _fill(model, input_path: str, array_path: str, start: int, end: int, batch_s
     with tqdm(total=end - start, desc="Encoding", unit=" sentences", disable=not progress) as bar:
         lines = itertools.islice(read_lines(input_path), start, end)
         for chunk in model.encode_iter(lines, batch_size=batch_size, chunk_size=chunk_size, precision=precision,
-                                       prompt_name=prompt_name):
+                                       prompt_name=prompt_name, compile=compile):
             out[row:row + len(chunk)] = chunk
             row += len(chunk)
             bar.update(len(chunk))
@@ -62,10 +63,12 @@ def _worker(index, folder, devices, threads, args):
 
 def encode_file(model_name: str, input_path: str | Path, output_path: str | Path, num_workers: int = 1,
                 devices: list[str] | None = None, batch_size: int = 32, chunk_size: int = 4096,
-                show_progress: bool = True, precision: str = "fp32", prompt_name: str | None = None) -> tuple[int, int]:
+                show_progress: bool = True, precision: str = "fp32", prompt_name: str | None = None,
+                compile: bool = False) -> tuple[int, int]:
     """Embed every non-empty line of input_path into output_path (.npy, float32); returns (rows, dimension).
 
     prompt_name: one of the model's prompts (e.g. "passage" for multilingual-e5-small's documents).
+    compile: run the encoder's layers through torch.compile (each worker compiles once; see compiled.py).
     """
     if not isinstance(num_workers, int) or num_workers < 1:
         raise InputError(f"num_workers={num_workers!r}: use a positive integer")
@@ -80,12 +83,14 @@ def encode_file(model_name: str, input_path: str | Path, output_path: str | Path
     # One process: this model does the work. Several: it only tells the dimension (and that the folder loads).
     model = SentenceBert.from_pretrained(folder, device=devices[0] if workers == 1 else "cpu")
     model.prompt_text(prompt_name)  # an unknown prompt name fails here, before any work
+    if compile:
+        check_compiler(model.device)  # and a missing C++ compiler
     output = Path(output_path)
     partial = output.with_name(output.name + ".partial")
     open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, model.dimension)).flush()  # workers fill it
     bounds = np.linspace(0, n, workers + 1).astype(int)
     args = [(str(input_path), str(partial), int(bounds[i]), int(bounds[i + 1]), batch_size, chunk_size, precision,
-             prompt_name)
+             prompt_name, compile)
             for i in range(workers)]
     try:
         if workers == 1:

@@ -21,6 +21,7 @@ from torch import nn
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
 from .bert import BertModel
+from .compiled import check_compiler, compiled_copy
 from .device import ENCODE_PRECISIONS, precision_context
 from .e5_q4 import PROMPTS as E5_PROMPTS, load_e5_bert, read_e5_file
 from .errors import CheckpointError, ConfigError, InputError, InputTypeError
@@ -178,7 +179,7 @@ class SentenceBert(nn.Module):
     # -- encode ------------------------------------------------------------------
     def encode(self, sentences: str | Sequence[str], batch_size: int = 32, normalize: bool | None = None,
                convert_to: str = "numpy", show_progress: bool | None = None, precision: str = "fp32",
-               prompt_name: str | None = None, prompt: str | None = None):
+               prompt_name: str | None = None, prompt: str | None = None, compile: bool = False):
         """Sentences -> float32 embeddings: (n, D) for a list, (D,) for one string.
 
         Sentences are batched by token length (less padding) and returned in the
@@ -189,6 +190,8 @@ class SentenceBert(nn.Module):
         "int8" (CPU) runs the encoder's Linear layers on 8-bit integers (int8.py).
         prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
         and prompt gives the text itself; either is put before every sentence.
+        compile=True runs the encoder's layers through torch.compile (compiled.py): faster per
+        sentence, but the first call of a process spends tens of seconds compiling; for large jobs.
         """
         if convert_to not in ("numpy", "torch"):
             raise InputError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
@@ -199,6 +202,8 @@ class SentenceBert(nn.Module):
         if precision == "int8" and self.device.type != "cpu":
             raise InputError(f"precision='int8' runs on the CPU (this model is on {self.device.type}); "
                              "on a GPU use 'fp16' or 'bf16'")
+        if compile:
+            check_compiler(self.device)
         single = isinstance(sentences, str)
         texts = [sentences] if single else check_texts(sentences)
         rows, _ = self.token_rows(texts, prompt=self.prompt_text(prompt_name, prompt))
@@ -208,6 +213,7 @@ class SentenceBert(nn.Module):
         was_training = self.training
         self.eval()
         bert = self._int8_bert() if precision == "int8" else self.bert
+        bert = self._compiled(bert) if compile else bert
         with torch.inference_mode(), precision_context(self.device, "fp32" if precision == "int8" else precision), \
                 tqdm(total=len(texts), desc="Encoding", unit=" sentences", disable=not show) as bar:
             for start in range(0, len(order), batch_size):
@@ -235,28 +241,42 @@ class SentenceBert(nn.Module):
             self.__dict__["_int8"] = cached = (tensors, versions, int8_copy(self.bert).eval())
         return cached[2]
 
+    def _compiled(self, bert: nn.Module) -> nn.Module:
+        """`bert` (self.bert or its int8 copy) with compiled layers (compiled.py), made once per encoder.
+
+        The compiled view shares bert's tensors, so training the model needs no new compile; a new
+        int8 copy (made when the weights change) gets a new compiled view.
+        """
+        cache = self.__dict__.setdefault("_compiled_views", {})  # plain attribute: not a submodule, never saved
+        kind = "int8" if bert is not self.bert else "fp"
+        if kind not in cache or cache[kind][0] is not bert:
+            cache[kind] = (bert, compiled_copy(bert))
+        return cache[kind][1]
+
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
-                    normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None) -> Iterator:
+                    normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None,
+                    compile: bool = False) -> Iterator:
         """Embed a stream of sentences (a generator, a file read line by line), chunk by chunk.
 
         Yields float32 arrays (k, D), k <= chunk_size, in input order. Memory is bounded by
         the chunk, not by the stream: a million sentences cost no more than chunk_size do.
-        prompt_name: one of the model's prompts, as in `encode`.
+        prompt_name, precision and compile: as in `encode` (the compile is paid at the first chunk only).
         """
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise InputError(f"chunk_size={chunk_size!r}: use a positive integer")
         if isinstance(sentences, str):
             raise InputTypeError("encode_iter takes an iterable of sentences; use encode for one string")
+        def embed(chunk):
+            return self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
+                               prompt_name=prompt_name, compile=compile)
         chunk = []
         for i, text in enumerate(check_iterable(sentences)):
             chunk.append(check_text(text, f"sentences[{i}]"))
             if len(chunk) == chunk_size:
-                yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
-                              prompt_name=prompt_name)
+                yield embed(chunk)
                 chunk = []
         if chunk:
-            yield self.encode(chunk, batch_size, normalize, show_progress=False, precision=precision,
-                              prompt_name=prompt_name)
+            yield embed(chunk)
 
     def similarity(self, a, b) -> torch.Tensor:
         """Cosine similarity matrix (n, m) of two sets of sentences or embeddings."""
