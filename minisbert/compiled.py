@@ -2,25 +2,29 @@
 
 torch.compile traces a module's Python forward into a graph once, and its
 backend (TorchInductor) writes and compiles code for that graph: on a CPU, C++
-loops that do in one pass over memory what eager PyTorch does in several (the
-bias and GELU after the first feed-forward product, the residual sum and
-LayerNorm, the softmax of attention; under int8, the per-token rounding before
-each integer product and the rescaling after it). The matrix products stay
-calls into the same BLAS (or int8) kernels, so the gain is the memory traffic
-between them: largest where those passes are a large share of the time (long
-sentences, int8), small where the products dominate.
+loops that fuse, where it can, what eager PyTorch does in several passes over
+memory (the bias and GELU after the first feed-forward product, the residual sum
+and LayerNorm; under int8, the per-token rounding before each integer product
+and the rescaling after it). The matrix products stay calls into the same BLAS
+(or int8) kernels, so the gain is the memory traffic between them: largest
+where those passes are a large share of the time (long sentences, int8), small
+where the products dominate.
 
-What is compiled: each encoder layer, not the whole model. The layer takes
-tensors of a fixed rank ((T, H) packed tokens, or (B, L, H) when a batch has no
-padding), so one graph serves all six layers and every batch; `dynamic=True`
-makes the sizes symbols in that graph, so a new sentence length does not mean a
-new compile. The encoder's own forward decides from the data whether to pack
-(`bool(mask.all())`, `nonzero`); that stays eager Python.
+What is compiled: each encoder layer, not the whole model. The encoder's own
+forward decides from the data whether and how to pack the tokens
+(`bool(mask.all())`, `nonzero`: values a graph cannot know in advance), and
+that stays eager Python; the layer receives tensors of known rank, packing and
+unpacking included. It is compiled a few times over, not once per batch: for
+packed tokens (T, H), for a batch without padding (B, L, H), and for a batch of
+one (torch treats sizes 0 and 1 apart); the six layers share that code, since
+they differ only in their weights, which the compiled code takes as inputs.
+`dynamic=True` makes the sizes symbols in it, so a new sentence length does not
+mean a new compile.
 
 The price is the compile itself, paid once per process at the first batches
 (tens of seconds on two cores; the README gives the measured time and the
-corpus size from which it pays). The numbers are those of the eager layers up to
-float rounding (tests/test_compiled.py).
+corpus size from which it pays). In float32 the numbers are those of the eager
+layers up to float rounding (tests/test_compiled.py).
 """
 
 from __future__ import annotations
@@ -49,9 +53,10 @@ def check_compiler(device: torch.device) -> None:
 
 
 def compiled_copy(bert: nn.Module) -> nn.Module:
-    """A view of `bert` whose encoder layers run compiled; every parameter and buffer is shared, not copied.
+    """A view of `bert` whose encoder layers run compiled; every module, parameter and buffer is shared.
 
-    The layers' code is traced at their first call, not here (that is when the time is spent).
+    Cheap to make (encode makes one per call): the layers' code is compiled at its first call in the
+    process, not here, and kept by torch for every later view of the same kind of layer.
     """
     encoder = copy.copy(bert.encoder)  # a new module object over the same submodules
     encoder._modules = dict(bert.encoder._modules)

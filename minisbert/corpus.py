@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from numpy.lib.format import open_memmap
 from .compiled import check_compiler
+from .device import pick_device
 from .errors import InputError, MissingFileError
 
 
@@ -83,8 +84,9 @@ def encode_file(model_name: str, input_path: str | Path, output_path: str | Path
     # One process: this model does the work. Several: it only tells the dimension (and that the folder loads).
     model = SentenceBert.from_pretrained(folder, device=devices[0] if workers == 1 else "cpu")
     model.prompt_text(prompt_name)  # an unknown prompt name fails here, before any work
-    if compile:
-        check_compiler(model.device)  # and a missing C++ compiler
+    if compile:  # and a missing C++ compiler, where a worker would compile for the CPU
+        for device in devices:
+            check_compiler(pick_device(device))
     output = Path(output_path)
     partial = output.with_name(output.name + ".partial")
     open_memmap(partial, mode="w+", dtype=np.float32, shape=(n, model.dimension)).flush()  # workers fill it

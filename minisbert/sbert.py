@@ -213,7 +213,9 @@ class SentenceBert(nn.Module):
         was_training = self.training
         self.eval()
         bert = self._int8_bert() if precision == "int8" else self.bert
-        bert = self._compiled(bert) if compile else bert
+        # a new view each call, so that it holds the model's modules of now; torch keeps the compiled code
+        # with the layers' code, so only the first call of a process (or a new layer kind) compiles
+        bert = compiled_copy(bert) if compile else bert
         with torch.inference_mode(), precision_context(self.device, "fp32" if precision == "int8" else precision), \
                 tqdm(total=len(texts), desc="Encoding", unit=" sentences", disable=not show) as bar:
             for start in range(0, len(order), batch_size):
@@ -240,18 +242,6 @@ class SentenceBert(nn.Module):
                 or any(a is not b for a, b in zip(cached[0], tensors))):
             self.__dict__["_int8"] = cached = (tensors, versions, int8_copy(self.bert).eval())
         return cached[2]
-
-    def _compiled(self, bert: nn.Module) -> nn.Module:
-        """`bert` (self.bert or its int8 copy) with compiled layers (compiled.py), made once per encoder.
-
-        The compiled view shares bert's tensors, so training the model needs no new compile; a new
-        int8 copy (made when the weights change) gets a new compiled view.
-        """
-        cache = self.__dict__.setdefault("_compiled_views", {})  # plain attribute: not a submodule, never saved
-        kind = "int8" if bert is not self.bert else "fp"
-        if kind not in cache or cache[kind][0] is not bert:
-            cache[kind] = (bert, compiled_copy(bert))
-        return cache[kind][1]
 
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
                     normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None,

@@ -1,14 +1,16 @@
-"""Compiled encode (minisbert/compiled.py): the same embeddings as the eager layers, made once.
+"""Compiled encode (minisbert/compiled.py): the same embeddings as the eager layers, from compiled code.
 
 The reference is minisbert's own eager encoder, which tests/test_sbert.py holds to
 sentence-transformers within cosine 0.99999; here the compiled layers must give the same
-numbers as the eager ones (float32: within 1e-5; int8: the same codes, so within rounding).
-One process compiles once (the graphs are kept per layer code), so these tests share the cost.
+numbers as the eager ones (float32: within 1e-5), and the profiler must see compiled code run
+(an embedding equal to the eager one proves nothing if the eager code made it). One process
+compiles once (torch keeps the compiled code with the layer's code), so these tests share the cost.
 """
 
 import numpy as np
 import pytest
 import torch
+from torch.profiler import profile
 
 from minisbert import SentenceBert
 from minisbert.cli import main
@@ -21,18 +23,25 @@ TEXTS = ["A man is playing a guitar.", "A man plays the guitar.", "The stock mar
          "Dogs bark.", "", "naïve café — 日本語 😀"]
 
 
+def compiled_calls(run) -> tuple[object, int]:
+    """run()'s result, and how many times compiled code ran inside it (the profiler marks each call)."""
+    with profile() as p:
+        result = run()
+    return result, sum(e.count for e in p.key_averages() if e.key.startswith("Torch-Compiled Region"))
+
+
 @pytest.fixture(scope="module")
 def model():
     return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
 
 
 def test_compiled_float32_equals_the_eager_layers(model):
-    eager = model.encode(TEXTS, batch_size=2)
-    compiled = model.encode(TEXTS, batch_size=2, compile=True)
+    eager, eager_calls = compiled_calls(lambda: model.encode(TEXTS, batch_size=2))
+    compiled, calls = compiled_calls(lambda: model.encode(TEXTS, batch_size=2, compile=True))
+    assert eager_calls == 0 and calls == 6 * 4  # six layers, four batches
     np.testing.assert_allclose(compiled, eager, atol=1e-5)
     one = model.encode("Cats sleep.", compile=True)  # a batch of one: sizes 0 and 1 get their own graph
     np.testing.assert_allclose(one, eager[3], atol=1e-5)
-    assert model._compiled(model.bert) is model._compiled(model.bert)  # made once, kept
 
 
 def test_a_compiled_int8_layer_does_the_same_integer_arithmetic():
@@ -47,33 +56,40 @@ def test_compiled_int8_is_as_close_to_float32_as_eager_int8(model):
     carry a value across a rounding boundary, so one code moves by a level, and the layers after it carry
     that on. So both are held to float32 by the same bar."""
     fp32 = model.encode(TEXTS, batch_size=2)
-    for embeddings in model.encode(TEXTS, batch_size=2, precision="int8"), \
-            model.encode(TEXTS, batch_size=2, precision="int8", compile=True):
+    compiled, calls = compiled_calls(lambda: model.encode(TEXTS, batch_size=2, precision="int8", compile=True))
+    assert calls == 6 * 4
+    for embeddings in model.encode(TEXTS, batch_size=2, precision="int8"), compiled:
         cosine = (fp32 * embeddings).sum(1)
         assert cosine.min() > 0.98 and cosine.mean() > 0.99  # the lowest: the empty text, [CLS] [SEP] alone
         assert not np.allclose(embeddings, fp32, atol=1e-4)  # it did run in int8
 
 
-def test_the_compiled_view_follows_weights_changed_in_place(model):
-    """The view shares the model's tensors: what training changes, compiled encode sees, with no new compile."""
+def test_compiled_encode_follows_the_model_as_it_is_now(model):
+    """Weights changed in place (what training does) and a layer replaced: compiled encode sees both."""
     layer = model.bert.encoder.layer[2].output.dense
-    view = model._compiled(model.bert)
+    saved = layer.weight.detach().clone()
     with torch.no_grad():
         layer.weight.mul_(1.5)
     try:
         np.testing.assert_allclose(model.encode(TEXTS[:3], compile=True), model.encode(TEXTS[:3]), atol=1e-5)
-        assert model._compiled(model.bert) is view
-        assert not any("_orig_mod" in key for key in model.state_dict())  # never saved with the model
     finally:
         with torch.no_grad():
-            layer.weight.div_(1.5)
+            layer.weight.copy_(saved)
+    dense = model.bert.encoder.layer[4].intermediate.dense
+    model.bert.encoder.layer[4].intermediate.dense = torch.nn.Linear(dense.in_features, dense.out_features)
+    try:
+        np.testing.assert_allclose(model.encode(TEXTS[:3], compile=True), model.encode(TEXTS[:3]), atol=1e-5)
+    finally:
+        model.bert.encoder.layer[4].intermediate.dense = dense
+    assert not any("_orig_mod" in key for key in model.state_dict())  # nothing compiled is saved with the model
 
 
 def test_the_command_line_encodes_compiled(tmp_path, model):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(TEXTS[:5]) + "\n", encoding="utf-8")
-    assert main(["encode", "--input", str(corpus), "--output", str(tmp_path / "out.npy"), "--compile",
-                 "--device", "cpu"]) == 0
+    code, calls = compiled_calls(lambda: main(["encode", "--input", str(corpus), "--output",
+                                               str(tmp_path / "out.npy"), "--compile", "--device", "cpu"]))
+    assert code == 0 and calls > 0
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), model.encode(TEXTS[:5]), atol=1e-5)
 
 
