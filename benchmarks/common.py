@@ -114,4 +114,10 @@ def print_table(title: str, header: list[str], rows: list[list], json_path: str 
 
 median = statistics.median
 
+
+def row_cosines(a, b):
+    """The cosine of each row of a with the same row of b: (n, D), (n, D) numpy arrays -> (n,)."""
+    import numpy as np
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
 provenance()  # taken as the script starts (cached): the figures are those of the code at the start

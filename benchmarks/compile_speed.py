@@ -26,7 +26,7 @@ import random
 import time
 
 import numpy as np
-from common import RESULTS, SHARED_DATA, median, mixed_length_sentences, print_table
+from common import RESULTS, SHARED_DATA, median, mixed_length_sentences, print_table, row_cosines
 
 from minisbert import SentenceBert, resolve_model
 
@@ -116,7 +116,7 @@ def main():
     rows = []
     for name, s in stats.items():
         emb = np.concatenate(out[name])
-        cos = (emb * reference).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(reference, axis=1)
+        cos = row_cosines(emb, reference)
         rows.append([name, f"{s['total']:.0f}", f"{s['total'] / base['total']:.2f}", f"{s['rate']:.0f}",
                      f"{s['rate'] / base['rate']:.2f}", f"{s['compile']:.1f}" if "compile" in name else "",
                      break_even(s, stats[twin[name]]) if name in twin else "",

@@ -30,7 +30,8 @@ import time
 
 import numpy as np
 import torch
-from common import RESULTS, alternate, median, mixed_length_sentences, print_table, sts_test_pairs, sts_test_sentences
+from common import (RESULTS, alternate, median, mixed_length_sentences, print_table, row_cosines, sts_test_pairs,
+                    sts_test_sentences)
 from scipy.stats import spearmanr
 
 from minisbert import SentenceBert, resolve_model
@@ -154,7 +155,7 @@ def main():
         agreement = {}  # also a warm-up round for every contestant
         for name, fn in contestants.items():
             emb = fn(sentences)
-            cos = (emb * reference).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(reference, axis=1)
+            cos = row_cosines(emb, reference)
             agreement[name] = float(cos.min())
         times = alternate({name: (lambda f=fn: (f(sentences), sync(device))) for name, fn in contestants.items()},
                           rounds=args.rounds)
@@ -171,7 +172,7 @@ def main():
         quality = {}
         for name, fn in contestants.items():
             a, b = fn([p[0] for p in pairs]), fn([p[1] for p in pairs])
-            cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+            cos = row_cosines(a, b)
             quality[name] = f"{100 * spearmanr(cos, gold).statistic:.2f}"
         rows = [row + [quality[row[1]] if row[0] == "STS-B test" else ""] for row in rows]  # once per contestant
     where = f" on {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""

@@ -14,8 +14,7 @@ with Python's csv module and the correlation by scipy.stats.spearmanr. Needs
 import argparse
 import csv
 
-import numpy as np
-from common import RESULTS, SHARED_DATA, print_table
+from common import RESULTS, SHARED_DATA, print_table, row_cosines
 
 from minisbert import SentenceBert, resolve_model
 from minisbert.data import read_pairs
@@ -46,12 +45,12 @@ def main():
     theirs = SentenceTransformer(str(resolve_model(args.model)), device="cpu")
     a = ours.encode(sentences, show_progress=False)
     b = theirs.encode(sentences, normalize_embeddings=False)
-    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    cos = row_cosines(a, b)
 
     def st_spearman():
         u = theirs.encode([r[0] for r in independent])
         v = theirs.encode([r[1] for r in independent])
-        cosine = (u * v).sum(1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+        cosine = row_cosines(u, v)
         return 100 * spearmanr(cosine, [r[2] for r in independent]).statistic
 
     ours_sts = evaluate_sts(ours, pairs, show_progress=False)["spearman"]
