@@ -1,6 +1,6 @@
 """Compiled encode on a large corpus: what torch.compile costs, what it gains, and from what size it pays.
 
-A compiled encoder (`encode(compile=True)`, minisbert/compiled.py) spends tens of seconds compiling
+A compiled encoder (`encode(compile=True)`, minisbert/fast/compiled.py) spends tens of seconds compiling
 in the first batches of a process, then runs each batch faster. Whether that pays depends on the
 job's size, so this measures it on a large one: by default 100,000 texts of mixed length, each one
 to six sentences of the STS Benchmark and SNLI (all splits, ../shared/data; where the data is absent,

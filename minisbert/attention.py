@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ConfigError
+from .config import BertConfig
 
 
 def extended_attention_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -61,19 +61,18 @@ class MultiHeadAttention(nn.Module):
     """BERT's self-attention: separate query/key/value projections, h heads.
 
     The submodule names `query`, `key`, `value` are those of BERT's checkpoints
-    (`encoder.layer.N.attention.self.query.weight`, ...). `fast.py` holds a
+    (`encoder.layer.N.attention.self.query.weight`, ...). fast/fast_bert.py holds a
     faster twin of this class, proven to compute the same numbers.
     """
 
-    def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0):
+    def __init__(self, cfg: BertConfig):
         super().__init__()
-        if hidden_size % num_heads:
-            raise ConfigError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
-        self.num_heads, self.head_dim = num_heads, hidden_size // num_heads
-        self.query = nn.Linear(hidden_size, hidden_size)  # W^Q for all heads at once
-        self.key = nn.Linear(hidden_size, hidden_size)
-        self.value = nn.Linear(hidden_size, hidden_size)
-        self.dropout = dropout
+        H = cfg.hidden_size  # BertConfig has checked that the heads divide it
+        self.num_heads, self.head_dim = cfg.num_attention_heads, H // cfg.num_attention_heads
+        self.query = nn.Linear(H, H)  # W^Q for all heads at once
+        self.key = nn.Linear(H, H)
+        self.value = nn.Linear(H, H)
+        self.dropout = cfg.attention_probs_dropout_prob  # on the attention probabilities, while training
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION multihead: (B, L, H) -> (B, h, L, d): view into heads, then move the head axis forward

@@ -1,85 +1,25 @@
-"""BERT (Devlin et al., 2019): embeddings, a stack of encoder layers, and loading.
+"""BERT (Devlin et al., 2019): embeddings and a stack of encoder layers.
 
     input ids (B, L) --embeddings--> (B, L, H) --N encoder layers--> (B, L, H)
 
 The attribute names (`embeddings.word_embeddings`, `encoder.layer.3.attention.
 self.query`, ...) are those of BERT's checkpoints, so pretrained weights load by
-name; `weights.py` does the reading and the shape checks.
+name: `minisbert.load_bert(name)` (loading/pretrained.py) reads a model folder,
+checks every tensor's name and shape (loading/weights.py) and fills this class,
+or its faster twin with the same parameters (fast/, `load_bert(..., fast=True)`).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .attention import extended_attention_mask
-from .device import pick_device
-from .errors import ConfigError, InputError
-from .fast import FastEncoder
+from .config import BertConfig
 from .layers import EncoderLayer, LayerNorm
-from .model_finder import resolve_model
-from .weights import check_bert_weights, read_bert_weights
-
-
-@dataclass
-class BertConfig:
-    vocab_size: int = 30522  # WordPiece vocabulary (21128 for Chinese BERT)
-    hidden_size: int = 768  # H, the width of every token vector
-    num_hidden_layers: int = 12  # N encoder layers
-    num_attention_heads: int = 12  # h heads of size H / h
-    intermediate_size: int = 3072  # feed-forward width, usually 4H
-    hidden_act: str = "gelu"  # exact erf GELU; nothing else is implemented
-    hidden_dropout_prob: float = 0.1
-    attention_probs_dropout_prob: float = 0.1
-    max_position_embeddings: int = 512  # longest input, [CLS] and [SEP] included
-    type_vocab_size: int = 2  # segment A / segment B
-    layer_norm_eps: float = 1e-12
-    pad_token_id: int = 0
-    initializer_range: float = 0.02  # std of the normal initialisation
-    position_embedding_type: str = "absolute"  # learned absolute positions only
-
-    def __post_init__(self):
-        def refuse(field, why):
-            raise ConfigError(f"config field {field}={getattr(self, field)!r}: {why}")
-        if self.hidden_act not in ("gelu",):
-            refuse("hidden_act", "only BERT's exact 'gelu' is implemented")
-        if self.position_embedding_type != "absolute":
-            refuse("position_embedding_type", "only learned absolute positions are implemented")
-        for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                     "intermediate_size", "max_position_embeddings", "type_vocab_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
-                refuse(name, "must be a positive integer")
-        if self.hidden_size % self.num_attention_heads:
-            refuse("hidden_size", f"must be divisible by num_attention_heads={self.num_attention_heads}")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "BertConfig":
-        """Keep the fields BERT uses; refuse settings for another architecture."""
-        model_type = d.get("model_type", "bert")
-        if model_type != "bert":
-            raise ConfigError(f"config field model_type={model_type!r}: this is not a BERT model; "
-                              "minisbert implements BERT ('bert') only")
-        for field in ("is_decoder", "add_cross_attention"):
-            if d.get(field):
-                raise ConfigError(f"config field {field}=True: only BERT's encoder is implemented")
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "BertConfig":
-        path = Path(path)
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise ConfigError(f"{path} is missing: a model folder needs config.json") from None
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path} is not valid JSON ({e})") from None
-        except ConfigError as e:
-            raise ConfigError(f"{path}: {e}") from None
+from .support.errors import InputError
 
 
 class BertEmbeddings(nn.Module):
@@ -127,19 +67,21 @@ class BertEmbeddings(nn.Module):
 
 class Encoder(nn.Module):
     """N encoder layers, each reading the output of the one before."""
+    layer_class = EncoderLayer  # the kind of layer to stack (a subclass may choose a faster one)
 
     def __init__(self, cfg: BertConfig):
         super().__init__()
-        self.layer = nn.ModuleList(
-            EncoderLayer(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size,
-                         cfg.layer_norm_eps, cfg.hidden_dropout_prob, cfg.attention_probs_dropout_prob)
-            for _ in range(cfg.num_hidden_layers))
+        self.layer = nn.ModuleList(self.layer_class(cfg) for _ in range(cfg.num_hidden_layers))
 
     def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_hidden_states: bool = False,
                 output_attentions: bool = False):
         """x: (B, L, H), attention_mask: (B, L) -> the N + 1 hidden states (B, L, H) (or only the last),
         and the N attentions (B, h, L, L)."""
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, L)
+        return self.run_layers(x, mask, output_hidden_states, output_attentions)
+
+    def run_layers(self, x: torch.Tensor, mask, output_hidden_states: bool, output_attentions: bool):
+        """The stack itself: x through every layer, each given the same mask."""
         hidden, attentions = [x], []
         for layer in self.layer:
             x, probs = layer(x, mask, output_attentions)
@@ -168,14 +110,19 @@ class EncoderOutput:
 
 
 class BertModel(nn.Module):
-    def __init__(self, config: BertConfig, add_pooling_layer: bool = True, fast: bool = False):
+    encoder_class = Encoder  # the written-out stack; fast/fast_bert.py's twin swaps in its own
+
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__()
         self.config = config
-        self.fast = fast  # chosen here, once: the written-out encoder or its fast twin (fast.py)
         self.embeddings = BertEmbeddings(config)
-        self.encoder = FastEncoder(config) if fast else Encoder(config)
+        self.encoder = self.encoder_class(config)
         self.pooler = Pooler(config) if add_pooling_layer else None
         self.apply(self._init_weights)
+
+    @property
+    def device(self) -> torch.device:
+        return self.embeddings.word_embeddings.weight.device
 
     def _init_weights(self, module: nn.Module):
         # BERT's initialisation: N(0, 0.02) weights, zero biases, LayerNorm as identity.
@@ -203,23 +150,14 @@ class BertModel(nn.Module):
         return EncoderOutput(hidden[-1], tuple(hidden) if output_hidden_states else None,
                              tuple(attentions) if output_attentions else None)
 
-    @classmethod
-    def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2", device: str | torch.device | None = None,
-                        fast: bool = True) -> "BertModel":
-        """Build the model from config.json and load model.safetensors (or pytorch_model.bin).
+    def for_inference(self, precision: str = "fp32", compile: bool = False) -> nn.Module:
+        """The module that runs this encoder for `SentenceBert.encode`: the model itself, in float32.
 
-        Every tensor is matched by name and shape; if anything is missing,
-        unexpected or misshapen, a CheckpointError lists it and no model is returned.
-        fast=True (the default) builds the fast encoder of fast.py; fast=False the
-        written-out one of the lessons. Both compute the same numbers.
+        Reduced precision (bf16, fp16, int8) and compiled layers are ways of running the fast
+        twin (`load_bert(..., fast=True)`, the default), which overrides this method.
         """
-        folder = resolve_model(name_or_path)
-        config = BertConfig.from_json(folder / "config.json")
-        state, path = read_bert_weights(folder)
-        has_pooler = any(k.startswith("pooler.") for k in state)
-        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
-            expected = {k: v.shape for k, v in cls(config, has_pooler).state_dict().items()}
-        state = check_bert_weights(state, expected, path, folder / "config.json")
-        model = cls(config, add_pooling_layer=has_pooler, fast=fast)
-        model.load_state_dict(state, strict=True)
-        return model.to(pick_device(device)).eval()
+        if precision != "fp32" or compile:
+            raise InputError(f"precision={precision!r}, compile={compile}: this is the written-out encoder, "
+                             "which runs in float32 only; load the model with fast=True (the default) for "
+                             "reduced precision or compiled layers")
+        return self

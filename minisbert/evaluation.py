@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from .errors import InputError
+from .similarity import semantic_search
+from .support.errors import InputError
 
 
 def pearson(x, y) -> float:
@@ -123,58 +124,61 @@ def retrieval_metrics(ranked: list[list[int]], relevant: list[set[int]], ks=(1, 
     return out
 
 
-class STSEvaluator:
+class Evaluator:
+    """Scores a model on held-out data: `evaluator(model)` -> {metric: value}. `primary` names the metric
+    that training uses to keep the best model."""
+    primary: str
+
+    def __init__(self, items, batch_size: int = 32):
+        self.items, self.batch_size = items, batch_size  # pairs, triplets, ...
+
+    def __call__(self, model) -> dict[str, float]:
+        raise NotImplementedError
+
+
+class STSEvaluator(Evaluator):
     """Spearman (the primary metric) and Pearson of cosine similarity on scored pairs."""
     primary = "spearman"
 
-    def __init__(self, pairs, batch_size: int = 32):
-        self.pairs, self.batch_size = pairs, batch_size
-
     def __call__(self, model) -> dict[str, float]:
-        result = evaluate_sts(model, self.pairs, self.batch_size, show_progress=False)
+        result = evaluate_sts(model, self.items, self.batch_size, show_progress=False)
         return {"spearman": result["spearman"], "pearson": result["pearson"]}
 
 
-class BinaryClassificationEvaluator:
+class BinaryClassificationEvaluator(Evaluator):
     """Duplicate or not (labels 1/0): accuracy and F1 at the best cosine thresholds."""
     primary = "accuracy"
 
-    def __init__(self, pairs, batch_size: int = 32):
-        self.pairs, self.batch_size = pairs, batch_size
-
     def __call__(self, model) -> dict[str, float]:
-        cos = _pair_cosines(model, [p.sentence1 for p in self.pairs], [p.sentence2 for p in self.pairs],
+        cos = _pair_cosines(model, [p.sentence1 for p in self.items], [p.sentence2 for p in self.items],
                             self.batch_size)
-        return best_threshold(cos, [int(p.score) for p in self.pairs])
+        return best_threshold(cos, [int(p.score) for p in self.items])
 
 
-class TripletEvaluator:
+class TripletEvaluator(Evaluator):
     """Share of (anchor, positive, negative) triplets with cos(a, p) > cos(a, n), x100."""
     primary = "accuracy"
 
-    def __init__(self, triplets, batch_size: int = 32):
-        self.triplets, self.batch_size = triplets, batch_size
-
     def __call__(self, model) -> dict[str, float]:
-        a = [t.texts[0] for t in self.triplets]
-        pos = _pair_cosines(model, a, [t.texts[1] for t in self.triplets], self.batch_size)
-        neg = _pair_cosines(model, a, [t.texts[2] for t in self.triplets], self.batch_size)
+        a = [t.texts[0] for t in self.items]
+        pos = _pair_cosines(model, a, [t.texts[1] for t in self.items], self.batch_size)
+        neg = _pair_cosines(model, a, [t.texts[2] for t in self.items], self.batch_size)
         return {"accuracy": 100 * float((pos > neg).mean())}
 
 
-class RetrievalEvaluator:
+class RetrievalEvaluator(Evaluator):
     """Queries against a corpus: MRR@10, Recall@1/5/10, nDCG@10 (primary)."""
     primary = "ndcg@10"
 
     def __init__(self, queries: list[str], corpus: list[str], relevant: list[set[int]], batch_size: int = 32,
                  query_prompt_name: str | None = None, corpus_prompt_name: str | None = None):
-        self.queries, self.corpus, self.relevant, self.batch_size = queries, corpus, relevant, batch_size
+        super().__init__(queries, batch_size)
+        self.queries, self.corpus, self.relevant = queries, corpus, relevant
         # A model with prompts may want different ones on each side (multilingual-e5: "query", "passage");
         # None uses the model's default prompt.
         self.query_prompt_name, self.corpus_prompt_name = query_prompt_name, corpus_prompt_name
 
     def __call__(self, model) -> dict[str, float]:
-        from .similarity import semantic_search
         q = model.encode(self.queries, batch_size=self.batch_size, show_progress=False,
                          prompt_name=self.query_prompt_name)
         c = model.encode(self.corpus, batch_size=self.batch_size, show_progress=False,

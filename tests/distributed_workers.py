@@ -63,7 +63,7 @@ def fit_share(rank: int, world: int, rendezvous: str, folder: str, loss_name: st
 
 
 def training_data(loss_name: str):
-    from minisbert.data import Example
+    from minisbert.trainkit.data import Example
     from minisbert.losses import CosineSimilarityLoss, MultipleNegativesRankingLoss
     words = "the a man woman dog cat plays runs eats sits in on park car red blue".split()
     texts = [" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(4 + i % 3)) for i in range(32)]

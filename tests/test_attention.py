@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
+from minisbert import BertConfig
 from minisbert.attention import MultiHeadAttention, extended_attention_mask, scaled_dot_product_attention
 
 
@@ -59,7 +60,7 @@ def copy_into_torch_mha(ours: MultiHeadAttention, out_proj: torch.nn.Linear) -> 
 @pytest.mark.parametrize("H,heads,L,seed", [(8, 1, 5, 0), (32, 4, 9, 1), (384, 12, 20, 2), (64, 16, 3, 3)])
 def test_multi_head_against_torch_multihead_attention(H, heads, L, seed):
     torch.manual_seed(seed)
-    ours = MultiHeadAttention(H, heads).eval()
+    ours = MultiHeadAttention(BertConfig(hidden_size=H, num_attention_heads=heads)).eval()
     out_proj = torch.nn.Linear(H, H)  # W^O, which BERT keeps in the next module
     ref = copy_into_torch_mha(ours, out_proj)
     x = torch.randn(3, L, H)
@@ -72,5 +73,5 @@ def test_multi_head_against_torch_multihead_attention(H, heads, L, seed):
 
 
 def test_heads_must_divide_hidden_size():
-    with pytest.raises(ValueError, match="not divisible"):
-        MultiHeadAttention(10, 3)
+    with pytest.raises(ValueError, match="divisible by num_attention_heads=3"):
+        MultiHeadAttention(BertConfig(hidden_size=10, num_attention_heads=3))

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from minisbert.batching import NoDuplicatesPlan, Plan
-from minisbert.data import Example
+from minisbert.trainkit.batching import NoDuplicatesPlan, Plan
+from minisbert.trainkit.data import Example
 from minisbert.losses import MultipleNegativesRankingLoss
 from minisbert.training import fit
 from test_training import tiny, weights

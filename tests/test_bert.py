@@ -7,8 +7,9 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import FIXTURES, report
-from minisbert import WordPieceTokenizer
-from minisbert.bert import BertConfig, BertModel
+from minisbert import BertConfig, WordPieceTokenizer, load_bert, resolve_model
+from minisbert.bert import BertModel
+from minisbert.fast.fast_bert import FastBertModel
 
 SENTENCES = ["A man is playing a guitar.", "这是中国人民抗日战争纪念馆的简介", "[CLS] Hi!",
              "Sentence-BERT pools the token vectors of a siamese BERT into one fixed-size vector."]
@@ -22,7 +23,7 @@ def max_diff_per_layer(ours, ref, mask):
 
 @pytest.fixture(scope="module")
 def minilm():
-    return BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=False)  # the written-out path; fast is checked beside it
+    return load_bert("all-MiniLM-L6-v2", device="cpu", fast=False)  # the written-out path; fast is checked beside it
 
 
 def test_bundled_model_against_stored_reference(minilm):
@@ -38,7 +39,7 @@ def test_bundled_model_against_stored_reference(minilm):
 
 def test_tiny_random_bert_against_stored_reference():
     ref = load_file(str(FIXTURES / "tiny_bert_reference.safetensors"))
-    model = BertModel.from_pretrained(FIXTURES / "tiny_bert", device="cpu", fast=False)
+    model = load_bert(FIXTURES / "tiny_bert", device="cpu", fast=False)
     with torch.no_grad():
         out = model(ref["input_ids"], ref["attention_mask"], ref["token_type_ids"],
                     output_hidden_states=True, output_attentions=True)
@@ -50,7 +51,7 @@ def test_tiny_random_bert_against_stored_reference():
 
 @pytest.mark.parametrize("fast", [False, True], ids=["written-out", "fast"])
 def test_bundled_model_against_live_transformers(fast, transformers, model_dir):
-    model = BertModel.from_pretrained(model_dir, device="cpu", fast=fast)
+    model = load_bert(model_dir, device="cpu", fast=fast)
     ref = transformers.AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
     batch = WordPieceTokenizer.from_pretrained(model_dir)(SENTENCES)
     with torch.no_grad():
@@ -87,7 +88,7 @@ def test_random_configurations_against_live_transformers(name, transformers, tmp
             if "LayerNorm" in pname:
                 p.normal_(1.0, 0.5)
     ref.save_pretrained(tmp_path)
-    model = BertModel.from_pretrained(tmp_path, device="cpu")
+    model = load_bert(tmp_path, device="cpu")
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(1, cfg["vocab_size"], (4, 23), generator=g)
     mask = torch.ones_like(ids)
@@ -103,7 +104,7 @@ def test_random_configurations_against_live_transformers(name, transformers, tmp
 
 
 def test_padding_does_not_change_a_sentence(minilm):
-    tok = WordPieceTokenizer.from_pretrained()
+    tok = WordPieceTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2"))
     alone = tok(["A man plays the guitar."])
     batch = tok(["A man plays the guitar.", "A much longer sentence that forces padding onto the first one."])
     n = alone["input_ids"].shape[1]
@@ -115,9 +116,9 @@ def test_padding_does_not_change_a_sentence(minilm):
 
 def test_the_fast_path_equals_the_written_out_model_layer_by_layer_on_real_weights(minilm):
     """The pretrained model on real sentences, both paths (tests/test_fast_path.py checks gradients too)."""
-    assert not minilm.fast
-    fused = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=True)
-    batch = WordPieceTokenizer.from_pretrained()(SENTENCES)
+    fused = load_bert("all-MiniLM-L6-v2", device="cpu", fast=True)
+    assert type(minilm) is BertModel and type(fused) is FastBertModel  # the loader picks the class
+    batch = WordPieceTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2"))(SENTENCES)
     with torch.no_grad():
         a = minilm(**batch, output_hidden_states=True).hidden_states
         b = fused(**batch, output_hidden_states=True).hidden_states
@@ -152,7 +153,7 @@ def test_other_architectures_are_refused(tmp_path):
     cfg = (tmp_path / "m" / "config.json")
     cfg.write_text(cfg.read_text().replace('"model_type": "bert"', '"model_type": "xlm-roberta"'))
     with pytest.raises(Exception, match="model_type='xlm-roberta'.*not a BERT"):
-        BertModel.from_pretrained(tmp_path / "m")
+        load_bert(tmp_path / "m")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
@@ -160,8 +161,8 @@ def test_other_architectures_are_refused(tmp_path):
 def test_cuda_matches_cpu(minilm, dtype, tol):
     # Tolerances: fp32 on GPU differs from CPU by kernel order (~1e-5); fp16 keeps ~3
     # decimal digits and bf16 ~2, accumulated over 6 layers of hidden states of size ~1-10.
-    batch = WordPieceTokenizer.from_pretrained()(SENTENCES)
-    gpu = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cuda").to(dtype)
+    batch = WordPieceTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2"))(SENTENCES)
+    gpu = load_bert("all-MiniLM-L6-v2", device="cuda").to(dtype)
     with torch.no_grad():
         cpu_out = minilm(**batch).last_hidden_state
         gpu_out = gpu(**{k: v.cuda() for k, v in batch.items()}).last_hidden_state.float().cpu()

@@ -136,8 +136,8 @@ def test_train_reports_a_bad_row_before_training(tmp_path):
 
 def test_only_diagnosed_failures_become_error_lines(monkeypatch, capsys):
     """A MinisbertError is the user's to fix: one `error:` line. Anything else is a bug: its traceback shows."""
-    from minisbert import cli
-    from minisbert.errors import InputError
+    from minisbert.app import cli
+    from minisbert.support.errors import InputError
 
     def diagnosed(args):
         raise InputError("batch_size=0: use a positive integer")
@@ -156,7 +156,7 @@ def test_only_diagnosed_failures_become_error_lines(monkeypatch, capsys):
 
 
 def test_the_loss_and_precision_choices_come_from_the_library():
-    from minisbert.device import ENCODE_PRECISIONS, PRECISIONS
+    from minisbert.fast.precision import ENCODE_PRECISIONS, PRECISIONS
     from minisbert.losses import LOSSES
     out = run("train", "--help").stdout
     for name in PRECISIONS:

@@ -1,4 +1,4 @@
-"""Compiled encode (minisbert/compiled.py): the same embeddings as the eager layers, from compiled code.
+"""Compiled encode (minisbert/fast/compiled.py): the same embeddings as the eager layers, from compiled code.
 
 The reference is minisbert's own eager encoder, which tests/test_sbert.py holds to
 sentence-transformers within cosine 0.99999; here the compiled layers must give the same
@@ -13,9 +13,9 @@ import torch
 from torch.profiler import profile
 
 from minisbert import SentenceBert
-from minisbert.cli import main
-from minisbert.errors import InputError
-from minisbert.int8 import Int8Linear
+from minisbert.app.cli import main
+from minisbert.support.errors import InputError
+from minisbert.fast.int8 import Int8Linear
 
 # Batches with padding, a batch of one length (no padding: the other graph), one sentence alone.
 TEXTS = ["A man is playing a guitar.", "A man plays the guitar.", "The stock market fell sharply today, "

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import FIXTURES
 from minisbert import SentenceBert
-from minisbert.corpus import encode_file
+from minisbert.app.corpus import encode_file
 
 TINY = str(FIXTURES / "tiny_sbert")
 LINES = [f"the {w} runs in the park {i}" for i, w in enumerate(["dog", "cat", "man", "woman"] * 13)]

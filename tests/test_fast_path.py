@@ -1,4 +1,4 @@
-"""The fast path (minisbert/fast.py) computes what the written-out path computes.
+"""The fast path (minisbert/fast/fast_bert.py) computes what the written-out path computes.
 
 One check runs over every way of executing the model: against the written-out
 model with the same weights, it compares the hidden states at every layer, the
@@ -10,8 +10,9 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from minisbert.bert import BertConfig, BertModel
-from minisbert.fast import FastEncoder, Packing
+from minisbert import BertConfig
+from minisbert.bert import BertModel
+from minisbert.fast.fast_bert import FastBertModel, FastEncoder, Packing
 from minisbert.pooling import mean_pool
 
 TINY = dict(vocab_size=50, hidden_size=24, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
@@ -32,7 +33,7 @@ def twins():
     """The written-out model and a fast model holding the same weights."""
     torch.manual_seed(0)
     plain = BertModel(BertConfig(**TINY), add_pooling_layer=False)  # no pooler: every parameter gets a gradient
-    fast = BertModel(BertConfig(**TINY), add_pooling_layer=False, fast=True)
+    fast = FastBertModel(BertConfig(**TINY), add_pooling_layer=False)
     fast.load_state_dict(plain.state_dict())
     return plain, fast
 
@@ -129,12 +130,55 @@ def test_a_batch_without_padding_is_not_packed(monkeypatch):
 def test_the_path_is_chosen_once_and_never_saved(tmp_path):
     from minisbert import SentenceBert
     model = SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
-    assert model.bert.fast and isinstance(model.bert.encoder, FastEncoder)  # the default of every loader
+    assert isinstance(model.bert, FastBertModel) and isinstance(model.bert.encoder, FastEncoder)  # the default
     plain = SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=False)
-    assert not isinstance(plain.bert.encoder, FastEncoder)
+    assert type(plain.bert) is BertModel and not isinstance(plain.bert.encoder, FastEncoder)
     sentences = ["A man is playing a guitar.", "Hi", "The quick brown fox jumps over the lazy dog " * 4]
     assert_close(model.encode(sentences, convert_to="torch"), plain.encode(sentences, convert_to="torch"),
                  atol=1e-6, rtol=1e-5)
     model.save(tmp_path / "m")
     saved = (tmp_path / "m" / "config.json").read_text()
     assert "fast" not in saved and "fused" not in saved and "unpad" not in saved
+
+
+class Pooled(torch.nn.Module):
+    """A sentence model around a BERT: a tokenized batch -> mean-pooled vectors, as SentenceBert calls it."""
+
+    def __init__(self, bert):
+        super().__init__()
+        self.bert = bert
+
+    def forward(self, features):
+        tokens = self.bert(features["input_ids"], features["attention_mask"]).last_hidden_state
+        return mean_pool(tokens, features["attention_mask"])
+
+
+def one_training_step(bert, context):
+    """The loss of one training_step of a pair batch and the update of every parameter (plain SGD)."""
+    from minisbert.losses import CosineSimilarityLoss
+    from minisbert.training import training_step
+    model = Pooled(bert).train()
+    features = [dict(zip(("input_ids", "attention_mask"), batch(RAGGED, seed))) for seed in (1, 2)]
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    loss = training_step(model, CosineSimilarityLoss(), features, torch.tensor([0.9, 0.1, 0.5, 0.3]), optimizer,
+                         scheduler, 1e9, context)
+    return loss.item(), {n: p.detach() - before[n] for n, p in model.named_parameters()}
+
+
+def test_the_training_step_in_bf16_on_the_fast_path_follows_float32_on_the_written_out_one():
+    """One training step serves every precision: the fast model under a bf16 context (what fit passes for
+    precision="bf16"; emulated where the CPU has no bf16, which changes the speed, not the numbers) moves
+    every parameter as the written-out model does in float32."""
+    plain, fast = twins()
+    products = []  # the dtype of the query projection's output: the context was in force
+    fast.encoder.layer[0].attention.self.query.register_forward_hook(lambda m, a, out: products.append(out.dtype))
+    want_loss, want = one_training_step(plain, None)
+    loss, got = one_training_step(fast, torch.autocast("cpu", dtype=torch.bfloat16))
+    assert products == [torch.bfloat16, torch.bfloat16]  # two columns, each under the context
+    assert loss == pytest.approx(want_loss, rel=2e-2)
+    assert got.keys() == want.keys() and len(got) == len(list(plain.parameters()))
+    for name in want:  # the key bias's true gradient is 0 (softmax ignores a shift): rounding only
+        if want[name].norm() > 1e-6:
+            assert cosine(got[name], want[name]) > 0.99, name

@@ -9,7 +9,7 @@ def test_the_library_imports_none_of_the_reference_libraries(tmp_path):
     script = f"""
 import sys
 from minisbert import SentenceBert
-from minisbert.data import Example
+from minisbert.trainkit.data import Example
 from minisbert.losses import CosineSimilarityLoss
 from minisbert.training import fit
 model = SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")

@@ -1,4 +1,4 @@
-"""int8 inference (minisbert/int8.py): the quantisation rule, the layer, and encode(precision="int8").
+"""int8 inference (minisbert/fast/int8.py): the quantisation rule, the layer, and encode(precision="int8").
 
 The reference for the layer is the same arithmetic done independently in numpy with 64-bit
 integers: int8 codes per token and per output channel, an exact integer dot product, then the
@@ -11,10 +11,11 @@ import torch
 from torch import nn
 
 from minisbert import SentenceBert
-from minisbert.data import read_pairs
-from minisbert.errors import InputError
+from minisbert.bert import BertModel
+from minisbert.trainkit.data import read_pairs
+from minisbert.support.errors import InputError
 from minisbert.evaluation import evaluate_sts
-from minisbert.int8 import Int8Linear, int8_copy, quantize_rows
+from minisbert.fast.int8 import Int8Linear, int8_copy, quantize_rows
 
 from conftest import FIXTURES
 
@@ -90,30 +91,30 @@ def test_encode_in_int8_stays_close_to_float32(model):
 
 def test_the_int8_encoder_is_made_once_and_remade_when_the_weights_change(model):
     model.encode("warm", precision="int8")
-    first = model._int8_bert()
-    assert model._int8_bert() is first  # kept between calls
+    first = model.bert._int8_copy()
+    assert model.bert._int8_copy() is first  # kept between calls
     assert not any("int8" in key or "weight_codes" in key for key in model.state_dict())  # never saved
     before = model.encode("A man plays the guitar.", precision="int8")
     layer = model.bert.encoder.layer[0].intermediate.dense
     with torch.no_grad():
         layer.weight.mul_(2)  # what an optimiser step does: in place
     try:
-        assert model._int8_bert() is not first
+        assert model.bert._int8_copy() is not first
         assert not np.allclose(model.encode("A man plays the guitar.", precision="int8"), before)
     finally:
         with torch.no_grad():
             layer.weight.div_(2)
 
 
-def test_the_written_out_path_runs_in_int8_too():
+def test_the_written_out_path_runs_in_float32_only_and_says_which_model_runs_int8():
     slow = SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=False)
-    texts = ["A man is playing a guitar.", "The stock market fell sharply today."]
-    cosine = (slow.encode(texts) * slow.encode(texts, precision="int8")).sum(1)
-    assert cosine.min() > 0.99
+    with pytest.raises(InputError, match="written-out encoder, which runs in float32 only; load the model with "
+                                         "fast=True"):
+        slow.encode("A man is playing a guitar.", precision="int8")
 
 
 def test_int8_refuses_a_gpu_and_says_what_to_use(model, monkeypatch):
-    monkeypatch.setattr(SentenceBert, "device", property(lambda self: torch.device("cuda")))
+    monkeypatch.setattr(BertModel, "device", property(lambda self: torch.device("cuda")))
     with pytest.raises(InputError, match="runs on the CPU.*'fp16' or 'bf16'"):
         model.encode("x", precision="int8")
 

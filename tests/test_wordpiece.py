@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 
 import tokenizer_corpus as corpus
 from conftest import load_fixture, need, report
-from minisbert import WordPieceTokenizer
+from minisbert import WordPieceTokenizer, resolve_model
 
 
 @pytest.fixture(scope="module")
 def tok():
-    return WordPieceTokenizer.from_pretrained("all-MiniLM-L6-v2")
+    return WordPieceTokenizer.from_pretrained(resolve_model("all-MiniLM-L6-v2"))
 
 
 @pytest.fixture(scope="module")

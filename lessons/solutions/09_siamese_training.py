@@ -36,7 +36,7 @@ def triplet(a, p, n, margin=5.0):
 
 
 # %% Try it (for reading; not run by run_lessons.py)
-# from minisbert.data import Example, read_nli
+# from minisbert.trainkit.data import Example, read_nli
 #
 # 4. CoSENT: only the order of the scores matters, so the raw 0-5 scores are fine as labels.
 #    model = SentenceBert.from_pretrained("all-MiniLM-L6-v2")

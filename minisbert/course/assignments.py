@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import MarkerError
+from ..support.errors import MarkerError
 
 # name: (points, what the student writes)
 ASSIGNMENTS = {

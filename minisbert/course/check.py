@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import CheckFailed, MissingFileError
+from ..support.errors import CheckFailed, MissingFileError
 
 DEFAULT_ATOL = 1e-5
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import MarkerError, OutputExistsError
+from ..support.errors import MarkerError, OutputExistsError
 from .assignments import ASSIGNMENTS, Block, parse_blocks, strip_solutions
 from .grader import grade, graded_files
 
@@ -135,7 +135,7 @@ def check_edition(out: Path, repo: Path) -> list[str]:
     problems = []
     out, repo = Path(out), Path(repo)
     env = {**os.environ, "PYTHONPATH": str(out)}
-    done = subprocess.run([sys.executable, "-c", "import minisbert, minisbert.training, minisbert.cli"],
+    done = subprocess.run([sys.executable, "-c", "import minisbert, minisbert.training, minisbert.app.cli"],
                           cwd=out, env=env, capture_output=True, text=True)
     if done.returncode:
         problems.append(f"the edition does not import: {done.stderr.strip().splitlines()[-1]}")

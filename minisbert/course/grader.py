@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import MissingFileError
+from ..support.errors import MissingFileError
 from .assignments import ASSIGNMENTS, Block, fill_blocks, parse_blocks, student_blocks
 from .rules import block_problems
 

@@ -57,7 +57,6 @@ FORBIDDEN = {
 # The library's own finished versions, reachable by their bare names from the graded modules.
 FORBIDDEN_NAMES = {
     "pooling": {"mean_sqrt_len_pool": "compute the mean yourself", "weighted_mean_pool": "compute the mean yourself"},
-    "training_step": {"mixed_precision_step": "write the update yourself"},
 }
 ESCAPES = {"getattr", "setattr", "delattr", "eval", "exec", "compile", "globals", "locals", "vars", "open",
            "breakpoint", "input", "exit", "quit"}

@@ -9,12 +9,13 @@ that wraps one or two sequences in special tokens (`build_inputs`).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from ..errors import InputError
-from ..inputs import check_iterable, check_text
+from ..support.errors import InputError, MissingFileError
+from ..support.inputs import check_iterable, check_text
 
 
 def truncate_pair(n_a: int, n_b: int, budget: int) -> tuple[int, int]:
@@ -170,3 +171,30 @@ class Tokenizer:
         if skip_special_tokens:
             tokens = [t for t in tokens if t not in self.special_tokens]
         return self._join_tokens(tokens)
+
+
+def folder_of(path) -> Path:
+    """A tokenizer reads the folder it is given; finding a model by name is `minisbert.resolve_model`'s job."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise MissingFileError(f"{folder} is not a folder: give a tokenizer the path of a model folder "
+                               "(minisbert.resolve_model(name) finds a model's folder by its name)")
+    return folder
+
+
+# XLM-R's conventions, shared by the SentencePiece library's tokenizer and the hand-written unigram one.
+FAIRSEQ_SPECIALS = {"cls": "<s>", "pad": "<pad>", "sep": "</s>", "unk": "<unk>"}
+
+
+class XLMRobertaTemplate:
+    """XLM-R's way of wrapping pieces, shared by both SentencePiece tokenizers."""
+
+    def build_inputs(self, ids_a, ids_b=None):
+        ids = [self.cls_token_id, *ids_a, self.sep_token_id]
+        if ids_b is not None:
+            ids += [self.sep_token_id, *ids_b, self.sep_token_id]
+        return ids, [0] * len(ids)
+
+    def _join_tokens(self, tokens: list[str]) -> str:
+        # "▁" marks a word start; the first one is the prefix SentencePiece added.
+        return "".join(tokens).replace("\u2581", " ").lstrip(" ")

@@ -22,26 +22,10 @@ from pathlib import Path
 
 import sentencepiece as spm
 
-from .base import Tokenizer
-from ..model_finder import resolve_model
-from ..errors import CheckpointError, MissingFileError
+from .base import FAIRSEQ_SPECIALS, Tokenizer, XLMRobertaTemplate, folder_of
+from ..support.errors import CheckpointError, MissingFileError
 
-FAIRSEQ_SPECIALS = {"cls": "<s>", "pad": "<pad>", "sep": "</s>", "unk": "<unk>"}
 OFFSET = 1  # fairseq's four specials take ids 0..3; the model's three meta pieces are dropped
-
-
-class XLMRobertaTemplate:
-    """XLM-R's way of wrapping pieces, shared by both SentencePiece tokenizers."""
-
-    def build_inputs(self, ids_a, ids_b=None):
-        ids = [self.cls_token_id, *ids_a, self.sep_token_id]
-        if ids_b is not None:
-            ids += [self.sep_token_id, *ids_b, self.sep_token_id]
-        return ids, [0] * len(ids)
-
-    def _join_tokens(self, tokens: list[str]) -> str:
-        # "▁" marks a word start; the first one is the prefix SentencePiece added.
-        return "".join(tokens).replace("\u2581", " ").lstrip(" ")
 
 
 class SentencePieceTokenizer(XLMRobertaTemplate, Tokenizer):
@@ -61,9 +45,11 @@ class SentencePieceTokenizer(XLMRobertaTemplate, Tokenizer):
         super().__init__(vocab, {**FAIRSEQ_SPECIALS, "mask": "<mask>"}, model_max_length)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str) -> "SentencePieceTokenizer":
-        """Load the model folder's SentencePiece file (XLM-R calls it sentencepiece.bpe.model)."""
-        folder = resolve_model(name_or_path)
+    def from_pretrained(cls, folder: str | Path) -> "SentencePieceTokenizer":
+        """Load a model folder's SentencePiece file (XLM-R calls it sentencepiece.bpe.model).
+
+        `folder` is a path; `minisbert.resolve_model(name)` finds a model's folder by its name."""
+        folder = folder_of(folder)
         found = sorted(folder.glob("*.model"))
         if not found:
             raise MissingFileError(f"{folder} has no SentencePiece *.model file "

@@ -31,10 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Tokenizer
-from .sentencepiece import FAIRSEQ_SPECIALS, XLMRobertaTemplate
-from ..errors import CheckpointError, MissingFileError
-from ..inputs import check_text
+from .base import FAIRSEQ_SPECIALS, Tokenizer, XLMRobertaTemplate
+from ..support.errors import CheckpointError, MissingFileError
+from ..support.inputs import check_text
 
 METASPACE = "\u2581"  # "▁", SentencePiece's visible space
 UNK_PENALTY = 10.0  # <unk> scores this much below the least likely piece

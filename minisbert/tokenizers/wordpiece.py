@@ -37,9 +37,9 @@ import unicodedata
 from pathlib import Path
 
 from . import unicode_tables as ut
-from .base import Tokenizer
-from ..model_finder import read_json, resolve_model
-from ..errors import ConfigError, MissingFileError
+from .base import Tokenizer, folder_of
+from ..support.jsonfile import read_json
+from ..support.errors import ConfigError, MissingFileError
 
 # CJK Unified Ideographs blocks, as the fast tokenizer writes them (see module
 # docstring for the Extension E start at U+2B920).
@@ -131,9 +131,11 @@ class WordPieceTokenizer(Tokenizer):
         self._word_cache: dict[str, list[str]] = {}
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str = "all-MiniLM-L6-v2") -> "WordPieceTokenizer":
-        """Load a model folder's vocab.txt and tokenizer_config.json, or else its tokenizer.json."""
-        folder = resolve_model(name_or_path)
+    def from_pretrained(cls, folder: str | Path) -> "WordPieceTokenizer":
+        """Load a model folder's vocab.txt and tokenizer_config.json, or else its tokenizer.json.
+
+        `folder` is a path; `minisbert.resolve_model(name)` finds a model's folder by its name."""
+        folder = folder_of(folder)
         config = read_json(folder / "tokenizer_config.json", {})
         keep = {k: config[k] for k in ("do_lower_case", "strip_accents", "tokenize_chinese_chars", "unk_token",
                                        "sep_token", "pad_token", "cls_token", "mask_token")

@@ -4,7 +4,8 @@ import pytest
 import torch
 from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
 
-from minisbert.bert import BertConfig, BertEmbeddings
+from minisbert import BertConfig
+from minisbert.bert import BertEmbeddings
 
 
 IDS = torch.tensor([[2, 7, 9, 3, 0], [2, 5, 3, 0, 0]])
@@ -51,10 +52,10 @@ def test_dropout_after_layer_norm_while_training(others_by_reference):
 
 @pytest.mark.points(3)
 def test_lesson_reference_values(others_by_reference):
-    from minisbert import BertModel
+    from minisbert import load_bert
     from minisbert.course.check import check_close, reference
     others_by_reference("embeddings")
-    bert = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=False)
+    bert = load_bert("all-MiniLM-L6-v2", device="cpu", fast=False)
     ids = torch.tensor(reference("batch.input_ids"))
     with torch.no_grad():
         check_close("embeddings.output", bert.embeddings(ids, torch.zeros_like(ids)))

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
 
+from minisbert import BertConfig
 from minisbert.layers import EncoderLayer, LayerNorm, gelu
 
 
@@ -42,7 +43,7 @@ def test_gelu_is_exact(others_by_reference):
 def test_encoder_layer_is_post_ln(others_by_reference):
     others_by_reference("encoder_layer")
     torch.manual_seed(2)
-    layer = EncoderLayer(16, 4, 64, eps=1e-12).eval()
+    layer = EncoderLayer(BertConfig(hidden_size=16, num_attention_heads=4, intermediate_size=64)).eval()
     x = torch.randn(2, 5, 16)
     with torch.no_grad():
         y, _ = layer(x)
@@ -63,7 +64,8 @@ def test_encoder_layer_is_post_ln(others_by_reference):
 def test_dropout_on_each_sublayer_while_training(others_by_reference):
     others_by_reference("encoder_layer")
     torch.manual_seed(2)
-    layer = EncoderLayer(16, 4, 64, eps=1e-12, hidden_dropout=0.5, attention_dropout=0.0).train()
+    layer = EncoderLayer(BertConfig(hidden_size=16, num_attention_heads=4, intermediate_size=64, hidden_dropout_prob=0.5,
+                                    attention_probs_dropout_prob=0.0)).train()
     x = torch.randn(2, 5, 16)
     att, out = layer.attention, layer.output
     ln1, ln2 = att.output.LayerNorm, out.LayerNorm
@@ -86,11 +88,11 @@ def test_dropout_on_each_sublayer_while_training(others_by_reference):
 
 @pytest.mark.points(2)
 def test_lesson_reference_values(others_by_reference):
-    from minisbert import BertModel
+    from minisbert import load_bert
     from minisbert.attention import extended_attention_mask
     from minisbert.course.check import check_close, reference
     others_by_reference("encoder_layer")
-    bert = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=False)
+    bert = load_bert("all-MiniLM-L6-v2", device="cpu", fast=False)
     keep = torch.tensor(reference("batch.attention_mask"))
     x = reference("embeddings.output")
     with torch.no_grad():

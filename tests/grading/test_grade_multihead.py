@@ -5,12 +5,13 @@ import torch
 import torch.nn.functional as F
 from references import _others_by_reference, diagnose  # noqa: F401 (the fixture)
 
+from minisbert import BertConfig
 from minisbert.attention import MultiHeadAttention, extended_attention_mask
 
 
 def module(seed=0):
     torch.manual_seed(seed)
-    return MultiHeadAttention(hidden_size=12, num_heads=3).eval()  # 3 heads of 4
+    return MultiHeadAttention(BertConfig(hidden_size=12, num_attention_heads=3)).eval()  # 3 heads of 4
 
 
 @pytest.mark.points(5)
@@ -40,10 +41,10 @@ def test_forward_matches_pytorch(others_by_reference):
 
 @pytest.mark.points(4)
 def test_lesson_reference_values(others_by_reference):
-    from minisbert import BertModel
+    from minisbert import load_bert
     from minisbert.course.check import check_close, reference
     others_by_reference("multihead")
-    bert = BertModel.from_pretrained("all-MiniLM-L6-v2", device="cpu", fast=False)
+    bert = load_bert("all-MiniLM-L6-v2", device="cpu", fast=False)
     ids = torch.tensor(reference("batch.input_ids"))
     keep = torch.tensor(reference("batch.attention_mask"))
     with torch.no_grad():

@@ -68,7 +68,7 @@ def int8_copy(module: nn.Module) -> nn.Module:
     """A read-only copy of `module` for inference: its nn.Linear layers become Int8Linear; every other
     parameter, buffer and hook is shared with `module`, not copied (so do not train, move or load into it).
 
-    Made once per set of weights (SentenceBert.encode keeps it until the weights change), never per batch.
+    Made once per set of weights (FastBertModel keeps it until the weights change), never per batch.
     """
     if isinstance(module, nn.Linear):
         return Int8Linear(module)

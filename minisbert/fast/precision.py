@@ -1,54 +1,37 @@
-"""Choosing where tensors live: CUDA, then Apple's MPS, then the CPU.
+"""Mixed precision: the matrix products in bf16 or fp16, the rest in float32.
 
-An explicit `device` argument wins, then the environment variable
-MINISBERT_DEVICE, then the first available of cuda, mps, cpu (under torchrun,
-the GPU of the process's LOCAL_RANK).
+Under torch's autocast the products (Linear layers, attention) run in a
+16-bit type with twice the throughput where the hardware has it; LayerNorm,
+softmax and the losses stay in float32. Training in fp16 also needs loss scaling:
+fp16's smallest numbers are about 6e-8, and small gradients would round to 0,
+so the loss is multiplied by a large factor before backward and the gradients
+divided by it before the update (torch.amp.GradScaler, which also skips a step
+whose gradients overflowed). bf16 has float32's range and needs no scaling.
+
+`training.training_step` takes the context and the scaler made here (fit asks
+for them through trainkit/run.py); `FastBertModel.for_inference` runs encode in them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import platform
 import warnings
 from pathlib import Path
 
 import torch
-from .errors import InputError
 
-
-def _available(kind: str) -> bool:
-    if kind == "cuda":
-        return torch.cuda.is_available()
-    if kind == "mps":
-        return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-    return kind == "cpu"
-
-
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """The device to use; a device asked for but not present is a clear error."""
-    source = "device argument"
-    if device is None and os.environ.get("MINISBERT_DEVICE"):
-        device, source = os.environ["MINISBERT_DEVICE"], "MINISBERT_DEVICE"
-    if device is None:
-        kind = next(k for k in ("cuda", "mps", "cpu") if _available(k))
-        if kind == "cuda" and "LOCAL_RANK" in os.environ:  # under torchrun: one GPU per process
-            return torch.device("cuda", int(os.environ["LOCAL_RANK"]) % torch.cuda.device_count())
-        return torch.device(kind)
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"{source}={device!r} is not a device; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
-    if not _available(device.type):
-        raise InputError(f"{source} asks for {device.type!r}, which this machine does not have; "
-                         "use 'cpu' or leave the device unset to pick automatically")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise InputError(f"{source} asks for {device}, but only {torch.cuda.device_count()} CUDA devices exist")
-    return device
-
+from ..support.errors import InputError
 
 PRECISIONS = ("fp32", "bf16", "fp16")  # training and inference
 ENCODE_PRECISIONS = PRECISIONS + ("int8",)  # inference only: int8.py, on the CPU
+
+
+def check_precision(precision: str, allowed: tuple[str, ...] = ENCODE_PRECISIONS) -> str:
+    """The one check of a precision name, for training (PRECISIONS) and encode (ENCODE_PRECISIONS)."""
+    if precision not in allowed:
+        raise InputError(f"precision={precision!r}: use one of {', '.join(allowed)}")
+    return precision
 
 
 def _x86_without_bf16_instructions() -> bool:
@@ -78,8 +61,7 @@ def precision_context(device: torch.device, precision: str = "fp32"):
 
     bf16 where the processor lacks it falls back to float32 with a warning; fp16 needs CUDA.
     """
-    if precision not in PRECISIONS:
-        raise InputError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}")
+    check_precision(precision, PRECISIONS)
     if precision == "fp32":
         return contextlib.nullcontext()
     if precision == "fp16":
@@ -90,3 +72,9 @@ def precision_context(device: torch.device, precision: str = "fp32"):
         warnings.warn(f"this {device.type} has no native bf16 support; computing in float32 instead", stacklevel=3)
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def make_grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
+    """The loss scaler of a training run: enabled for fp16 on CUDA only, where small gradients would
+    underflow; disabled (every call passes through, step is optimizer.step) for fp32 and bf16."""
+    return torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")

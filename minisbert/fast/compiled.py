@@ -37,7 +37,7 @@ import sys
 import torch
 from torch import nn
 
-from .errors import InputError
+from ..support.errors import InputError
 
 
 def check_compiler(device: torch.device) -> None:

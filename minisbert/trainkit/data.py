@@ -20,7 +20,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from .errors import DataError, MissingFileError
+from ..support.errors import DataError, MissingFileError
 
 NLI_LABELS = {"entailment": 0, "neutral": 1, "contradiction": 2}
 

@@ -6,11 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from .device import ENCODE_PRECISIONS, PRECISIONS
-from .errors import InputError, MinisbertError
-from .losses import LOSSES
-from .model_finder import DEFAULT_MODEL
+from ..fast.precision import ENCODE_PRECISIONS, PRECISIONS
+from ..loading.find import DEFAULT_MODEL
+from ..losses import LOSSES
+from ..support.errors import InputError, MinisbertError
+from ..training import TrainConfig
 
+DEFAULTS = TrainConfig()  # the one home of the training defaults: the train command's come from it
+
+# The TrainConfig fields that the train command sets from its options.
+TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "warmup_ratio", "eval_steps", "seed", "new_token_lr", "precision",
+                 "no_duplicates")
 # Every loss of the registry that a train file can feed (mse needs target vectors, not a file).
 TRAINABLE_LOSSES = [name for name in LOSSES if name != "mse"]
 
@@ -23,7 +29,7 @@ def _device(args) -> str | None:
 
 
 def _load(args):
-    from .sbert import SentenceBert
+    from ..sbert import SentenceBert
     return SentenceBert.from_pretrained(args.model, device=_device(args), fast=args.fast)
 
 
@@ -36,7 +42,7 @@ def _read_lines(path: str) -> list[str]:
 
 
 def _tokenize(args) -> int:
-    from .sbert import SentenceBert
+    from ..sbert import SentenceBert
     tok = SentenceBert.from_pretrained(args.model, device="cpu").tokenizer
     for text in args.texts:
         ids = tok.encode(text)
@@ -80,7 +86,7 @@ def _encode(args) -> int:
 
 
 def _search(args) -> int:
-    from .similarity import semantic_search
+    from ..similarity import semantic_search
     corpus = _read_lines(args.corpus)
     model = _load(args)
     queries = model.encode(args.query, prompt_name=args.prompt)
@@ -94,8 +100,8 @@ def _search(args) -> int:
 
 
 def _evaluate_sts(args) -> int:
-    from .data import read_pairs
-    from .evaluation import evaluate_sts
+    from ..trainkit.data import read_pairs
+    from ..evaluation import evaluate_sts
     pairs = read_pairs(args.file)
     result = evaluate_sts(_load(args), pairs, batch_size=args.batch_size, precision=args.precision,
                           prompt_name=args.prompt)
@@ -107,8 +113,8 @@ def _evaluate_sts(args) -> int:
 
 def _training_examples(args, model):
     """The train file as examples, and the loss, for the chosen objective."""
-    from . import losses
-    from .data import Example, pairs_to_examples, read_nli, read_pairs, read_triplets
+    from .. import losses
+    from ..trainkit.data import Example, pairs_to_examples, read_nli, read_pairs, read_triplets
     if args.loss == "softmax":
         pairs = read_nli(args.train)
         return [Example((p.sentence1, p.sentence2), int(p.score)) for p in pairs], \
@@ -133,10 +139,10 @@ def _training_examples(args, model):
 
 
 def _train(args) -> int:
-    from . import distributed
-    from .data import read_pairs
-    from .evaluation import STSEvaluator
-    from .training import TrainConfig, fit
+    from ..trainkit import distributed
+    from ..trainkit.data import read_pairs
+    from ..evaluation import STSEvaluator
+    from ..training import fit
     model = _load(args)
     if args.prompt is not None:  # every text of training and evaluation gets it, and the saved model keeps it
         model.prompt_text(args.prompt)  # an unknown name fails here, before any work
@@ -154,9 +160,7 @@ def _train(args) -> int:
         say(f"added {len(added)} tokens to the vocabulary (now {len(model.tokenizer)})")
     if evaluator and distributed.is_main():
         say(f"before training: {evaluator(model)}")
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, warmup_ratio=args.warmup_ratio,
-                         eval_steps=args.eval_steps, seed=args.seed, new_token_lr=args.new_token_lr,
-                         precision=args.precision, no_duplicates=args.no_duplicates)
+    config = TrainConfig(**{name: getattr(args, name) for name in TRAIN_OPTIONS})
     history = fit(model, examples, loss, config, evaluator=evaluator, output_dir=args.output)
     evals = [h for h in history if evaluator and evaluator.primary in h]
     for h in evals:
@@ -167,21 +171,21 @@ def _train(args) -> int:
 
 
 def _download(args) -> int:
-    from .model_download import download_model
+    from ..loading.download import download_model
     folder = download_model(args.name)
     print(f"{args.name} is in {folder}")
     return 0
 
 
 def _grade(args) -> int:
-    from .course.grader import grade, report, report_json
+    from ..course.grader import grade, report, report_json
     results = grade(Path(args.path), Path(args.instructor), args.only)
     print(report_json(results) if args.json else report(results))
     return 0 if all(r.earned == r.points for r in results) else 1
 
 
 def _student_edition(args) -> int:
-    from .course.edition import check_edition, make_student_edition
+    from ..course.edition import check_edition, make_student_edition
     out = Path(args.output)
     removed = make_student_edition(out, Path(args.source))
     print(f"wrote {out}: {sum(removed.values())} solution blocks emptied ("
@@ -274,23 +278,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the objective: " + ", ".join(TRAINABLE_LOSSES))
     p.add_argument("--output", required=True, metavar="DIR", help="e.g. checkpoints/my-run")
     p.add_argument("--eval", metavar="FILE", help="scored pairs for STS evaluation after each epoch")
-    p.add_argument("--epochs", type=int, default=1, help="(default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=16, help="(default: %(default)s)")
-    p.add_argument("--lr", type=float, default=2e-5, help="peak learning rate (default: %(default)s)")
-    p.add_argument("--warmup-ratio", type=float, default=0.1, help="(default: %(default)s)")
-    p.add_argument("--eval-steps", type=int, help="also evaluate every N steps")
-    p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="(default: %(default)s)")
+    p.add_argument("--lr", type=float, default=DEFAULTS.lr, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--warmup-ratio", type=float, default=DEFAULTS.warmup_ratio,
+                   help="share of the steps over which the learning rate rises from 0 (default: %(default)s)")
+    p.add_argument("--eval-steps", type=int, default=DEFAULTS.eval_steps, help="also evaluate every N steps")
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="(default: %(default)s)")
     p.add_argument("--max-score", type=float, default=5.0,
                    help="cosine loss: gold scores are divided by this to lie in [0, 1] (default: %(default)s)")
     p.add_argument("--positive-score", type=float, default=4.0,
                    help="mnrl on a pairs file: pairs scored at least this are positives (default: %(default)s)")
     p.add_argument("--extend-vocab", metavar="FILE",
                    help="add the characters of FILE (pairs or one text a line) that are [UNK] to the vocabulary")
-    p.add_argument("--new-token-lr", type=float, help="learning rate of the added vocabulary rows (default: --lr)")
-    p.add_argument("--no-duplicates", action="store_true",
+    p.add_argument("--new-token-lr", type=float, default=DEFAULTS.new_token_lr,
+                   help="learning rate of the added vocabulary rows (default: --lr)")
+    p.add_argument("--no-duplicates", action="store_true", default=DEFAULTS.no_duplicates,
                    help="no text twice in a batch, so that in-batch negatives (mnrl, cosent) hold no copy of a "
                         "positive; an example whose text is in the batch waits for the next one")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+    p.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision,
                    help="autocast for the forward pass: bf16 (CPUs and GPUs that have it) or fp16 (CUDA, with "
                         "loss scaling) (default: %(default)s)")
     p = sub.add_parser("download", help="fetch a known model (checked by sha256) into minisbert's model store",
@@ -300,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "~/.cache/minisbert/models). A model already there is left as it is.")
     p.add_argument("name", metavar="NAME", help="the model, e.g. %s" % DEFAULT_MODEL)
     p.set_defaults(run=_download)
-    from .course.assignments import ASSIGNMENTS
+    from ..course.assignments import ASSIGNMENTS
     p = sub.add_parser("grade", help="score a student's copy with the instructor's grading tests",
                        description="Put the solution blocks of PATH's minisbert/ into a temporary copy of the "
                                    "instructor's checkout, run its grading tests (tests/grading/) there and print "

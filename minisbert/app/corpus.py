@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from numpy.lib.format import open_memmap
-from .compiled import check_compiler
-from .device import pick_device
-from .errors import InputError, MissingFileError
+from ..fast.compiled import check_compiler
+from ..support.device import pick_device
+from ..support.errors import InputError, MissingFileError
 
 
 def read_lines(path: str | Path):
@@ -57,7 +57,7 @@ def _fill(model, input_path: str, array_path: str, start: int, end: int, batch_s
 
 def _worker(index, folder, devices, threads, args):
     """One of several processes: its own model on its device, its own range of lines."""
-    from .sbert import SentenceBert
+    from ..sbert import SentenceBert
     torch.set_num_threads(threads)
     _fill(SentenceBert.from_pretrained(folder, device=devices[index % len(devices)]), *args[index])
 
@@ -69,15 +69,15 @@ def encode_file(model_name: str, input_path: str | Path, output_path: str | Path
     """Embed every non-empty line of input_path into output_path (.npy, float32); returns (rows, dimension).
 
     prompt_name: one of the model's prompts (e.g. "passage" for multilingual-e5-small's documents).
-    compile: run the encoder's layers through torch.compile (each worker compiles once; see compiled.py).
+    compile: run the encoder's layers through torch.compile (each worker compiles once; see fast/compiled.py).
     """
     if not isinstance(num_workers, int) or num_workers < 1:
         raise InputError(f"num_workers={num_workers!r}: use a positive integer")
     n = sum(1 for _ in read_lines(input_path))
     if not n:
         raise InputError(f"{input_path} holds no sentences (one sentence a line is expected)")
-    from .model_finder import resolve_model
-    from .sbert import SentenceBert
+    from ..loading.find import resolve_model
+    from ..sbert import SentenceBert
     folder = resolve_model(model_name)
     workers = min(num_workers, n)
     devices = devices or [None]  # None: each worker picks as pick_device does

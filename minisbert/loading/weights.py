@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import CheckpointError
+from ..support.errors import CheckpointError
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 BUFFERS = {"embeddings.position_ids", "embeddings.token_type_ids"}

@@ -33,7 +33,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CheckpointError, ModelNotFoundError
+from ..support.errors import CheckpointError, ModelNotFoundError
 
 
 @dataclass(frozen=True)

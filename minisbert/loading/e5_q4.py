@@ -19,7 +19,8 @@ one fp16 scale d and 16 bytes holding 32 four-bit codes q in 0..15, and stands
 for the weights (q - 8) * d. So a weight is one of 16 levels between -8d and 7d,
 and the largest weight of the block sets d: 4.5 bits per weight instead of 32.
 
-We dequantise once, at load time, to float32 and run the ordinary BertModel:
+We dequantise once, at load time, to float32 and run the ordinary BertModel
+(pretrained.load_e5_bert):
 the weights are exactly the engine's, the arithmetic is float32 throughout
 (the engine also rounds its activations to 8 bits, which we do not).
 """
@@ -33,10 +34,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .bert import BertConfig, BertModel
-from .device import pick_device
-from .errors import CheckpointError
-from .weights import check_bert_weights
+from ..config import BertConfig
+from ..support.errors import CheckpointError
 
 MAGIC = b"E5S1"
 BLOCK = 32  # weights per Q4_0 block
@@ -188,17 +187,3 @@ def read_e5_file(path: str | Path) -> E5File:
     if unknown:
         raise CheckpointError(f"{path} holds tensors this reader does not know: {', '.join(unknown[:5])}")
     return E5File(path, config, pieces, scores, specials, normalization, tensors, stored)
-
-
-def load_e5_bert(file: E5File, device=None, fast: bool = True) -> BertModel:
-    """A BertModel (no pooler) holding the file's dequantised weights, checked by name and shape."""
-    with torch.device("meta"):
-        expected = BertModel(file.config, add_pooling_layer=False).state_dict()
-    # fp32 tensors are stored flat (positions: 512 x 384 values in a row): give each its BERT shape.
-    state = {k: v.reshape(expected[k].shape) if k in expected and v.numel() == expected[k].numel() else v
-             for k, v in file.tensors.items()}
-    state = check_bert_weights(state, {k: v.shape for k, v in expected.items()}, file.path,
-                               file.path.with_name(f"{file.path.name} (its header)"))
-    model = BertModel(file.config, add_pooling_layer=False, fast=fast)
-    model.load_state_dict(state, strict=True)
-    return model.to(pick_device(device)).eval()
