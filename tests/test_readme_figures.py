@@ -1,4 +1,4 @@
-"""Every measured figure in the README's tables comes from a committed JSON file.
+"""Every measured figure in the tables of the README and docs/ comes from a committed JSON file.
 
 A figure copied by hand into the README goes stale silently: the code changes, a
 benchmark is rerun, and the table still shows the old number, with nothing to say
@@ -30,13 +30,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # the README and the pages it links
 
 MARKER = re.compile(r"^<!-- figures: (.+?) -->$")
 # A table whose figures no committed JSON holds yet says so, and why, in place of a marker:
 # the README then tells the reader too (the test summary lists these tables).
 UNTRACED = re.compile(r"^<!-- figures untraced: (.+) -->$")
-# README sections whose tables of numbers must each cite a JSON (a heading covers its subsections)
+# sections whose tables of numbers must each cite a JSON (a heading, a page title included, covers its subsections)
 MEASURED_SECTIONS = {"Tokenizer", "Parity with sentence-transformers", "Results on real data", "Performance"}
 
 # A number as the README or a JSON string writes it: "85.67", "4,287", "-0.5", "7.2e-07",
@@ -76,24 +76,26 @@ def cells(line: str) -> list[str]:
 
 @dataclass
 class Table:
-    line: int  # the README line of the table's header row (1-based)
+    page: str  # the file, relative to the repository
+    line: int  # the line of the table's header row (1-based)
     sections: list[str]  # the headings above it, outermost first
     header: list[str]
-    rows: list[tuple[int, list[str]]]  # (README line, cells) of each body row
+    rows: list[tuple[int, list[str]]]  # (line, cells) of each body row
     cites: list[str]  # the JSON paths its marker names, or [] where it has none
     untraced: str | None = None  # why no JSON holds its figures yet, where the README says so
 
     def figures(self):
-        """(README line, row label, column name, figure as written, value, tolerance) of each body number."""
+        """(line, row label, column name, figure as written, value, tolerance) of each body number."""
         for line, row in self.rows:
             for name, cell in zip(self.header[1:], row[1:]):
                 for m, (value, tolerance) in zip(NUMBER.finditer(cell), numbers(cell)):
                     yield line, row[0], name, m.group(0), value, tolerance
 
 
-def readme_tables() -> tuple[list[Table], list[int]]:
-    """Every table of README.md with its marker; and the lines of markers that precede no table."""
-    lines = README.read_text(encoding="utf-8").split("\n")
+def page_tables(page: Path) -> tuple[list[Table], list[str]]:
+    """Every table of a page with its marker; and the places of markers that precede no table."""
+    name = page.relative_to(ROOT).as_posix()
+    lines = page.read_text(encoding="utf-8").split("\n")
     tables, stray, headings = [], [], []
     i = 0
     while i < len(lines):
@@ -107,19 +109,20 @@ def readme_tables() -> tuple[list[Table], list[int]]:
                 end += 1
             marker = MARKER.match(lines[i - 1]) if i > 0 else None
             untraced = UNTRACED.match(lines[i - 1]) if i > 0 else None
-            tables.append(Table(line=i + 1, sections=[h for _, h in headings], header=cells(line),
+            tables.append(Table(page=name, line=i + 1, sections=[h for _, h in headings], header=cells(line),
                                 rows=[(n + 1, cells(lines[n])) for n in range(i + 2, end)],
                                 cites=marker.group(1).split() if marker else [],
                                 untraced=untraced.group(1) if untraced else None))
             i = end
             continue
         elif (MARKER.match(line) or UNTRACED.match(line)) and not (i + 1 < len(lines) and lines[i + 1].startswith("|")):
-            stray.append(i + 1)
+            stray.append(f"{name}:{i + 1}")
         i += 1
     return tables, stray
 
 
-TABLES, STRAY_MARKERS = readme_tables()
+TABLES = [t for page in PAGES for t in page_tables(page)[0]]
+STRAY_MARKERS = [s for page in PAGES for s in page_tables(page)[1]]
 MARKED = [t for t in TABLES if t.cites]
 CITED = sorted({path for t in MARKED for path in t.cites})
 
@@ -155,8 +158,8 @@ def test_the_figure_parser():
 
 def test_the_readme_marks_its_results_tables():
     untraced = [t for t in TABLES if t.untraced]
-    assert len(MARKED) + len(untraced) >= 10, "the README's results and performance tables should carry figure markers"
-    assert not STRAY_MARKERS, f"README.md lines {STRAY_MARKERS}: a figures marker must be the line just before a table"
+    assert len(MARKED) + len(untraced) >= 10, "the results and performance tables should carry figure markers"
+    assert not STRAY_MARKERS, f"{STRAY_MARKERS}: a figures marker must be the line just before a table"
 
 
 @pytest.mark.parametrize("path", CITED)
@@ -167,7 +170,7 @@ def test_each_cited_json_says_what_produced_it(path):
                          f"Rerun {regenerate(path)} and commit the JSON it writes")
 
 
-@pytest.mark.parametrize("table", MARKED, ids=[f"README.md:{t.line}" for t in MARKED])
+@pytest.mark.parametrize("table", MARKED, ids=[f"{t.page}:{t.line}" for t in MARKED])
 def test_each_figure_equals_the_json_it_cites(table):
     found = [n for path in table.cites for n in json_numbers(load(path))]
     assert found, f"{' '.join(table.cites)} holds no numbers"
@@ -176,7 +179,7 @@ def test_each_figure_equals_the_json_it_cites(table):
         nearest = min(found, key=lambda n: abs(n - value))
         # half a unit of the last written digit, and a hair more for float rounding (85.675 is 85.67 or 85.68)
         if abs(nearest - value) > tolerance + 1e-12 * abs(value):
-            wrong.append(f"README.md:{line}: {written} (row {label!r}, column {column!r}); "
+            wrong.append(f"{table.page}:{line}: {written} (row {label!r}, column {column!r}); "
                          f"the nearest number there is {nearest:.10g}")
     assert not wrong, (f"figures not in {' '.join(table.cites)} (rerun "
                        f"{', '.join(regenerate(p) for p in table.cites)} and update the README, "
@@ -187,8 +190,8 @@ def test_every_table_of_measured_numbers_cites_a_json():
     from conftest import report
     for t in TABLES:
         if t.untraced:
-            report(f"README.md:{t.line}: figures not yet in a committed JSON ({t.untraced})")
-    unmarked = [f"README.md:{t.line} ({' > '.join(t.sections)})" for t in TABLES
+            report(f"{t.page}:{t.line}: figures not yet in a committed JSON ({t.untraced})")
+    unmarked = [f"{t.page}:{t.line} ({' > '.join(t.sections)})" for t in TABLES
                 if not t.cites and not t.untraced and MEASURED_SECTIONS & set(t.sections)
                 and any(numbers(cell) for _, row in t.rows for cell in row[1:])]
     assert not unmarked, ("tables of measured numbers with no `<!-- figures: benchmarks/results/NAME.json -->` "
