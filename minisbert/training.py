@@ -129,8 +129,8 @@ def linear_schedule(warmup: int, total: int):
 
 
 class NoLossScaling:
-    """The loss scaler of float32 and bf16 training: it scales by 1, so each call is the plain one.
-    (fp16 on a GPU needs real scaling, and fit passes torch's scaler, which has the same four methods.)"""
+    """A loss scaler that scales by 1, so each call is the plain one: training_step's default.
+    (fit passes torch's scaler, which has the same four methods and scales only for fp16 on a GPU.)"""
 
     def scale(self, loss: torch.Tensor) -> torch.Tensor:
         return loss

