@@ -168,6 +168,17 @@ def test_a_model_folder_with_a_foreign_file_is_not_replaced(model, tmp_path):
     assert SentenceBert.from_pretrained(tmp_path / "again", device="cpu").dimension == model.dimension
 
 
+def test_a_save_never_replaces_a_file_it_did_not_write(model, tmp_path):
+    """A README.md of yours (or a tokenizer.json another library saved) beside the model: the save is refused."""
+    for name, text in [("README.md", "# my model\nnotes"), ("tokenizer.json", "{}")]:
+        folder = tmp_path / name
+        model.save(folder)
+        (folder / name).write_text(text)
+        with pytest.raises(FileExistsError, match=f"not part of a model folder \\({name}\\)"):
+            model.save(folder)
+        assert (folder / name).read_text() == text
+
+
 def test_bf16_encoding_is_close_to_float32(model):
     from minisbert.fast.precision import bf16_supported
     if not bf16_supported(model.device):

@@ -11,9 +11,9 @@ module list, and saving the whole folder atomically.
 
 Everything is written to a temporary folder beside `path` first and renamed
 into place at the end, so an interrupted save leaves the previous model intact.
-An existing folder is replaced only if every file in it belongs to this layout:
-a folder holding anything else (your notes, data, another project) is refused
-and left untouched.
+An existing folder is replaced only if every file in it is one a save writes:
+a folder holding anything else (your notes, a README, data, another project, files
+another library saved) is refused and left untouched.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ ST_MODULES = [("", "sentence_transformers.models.Transformer"),
               ("2_Normalize", "sentence_transformers.models.Normalize")]
 
 
-# The files of a model folder, as minisbert or sentence-transformers write them. Only a folder
-# holding nothing else may be replaced by a save.
+# The files a save writes (each tokenizer writes its own few of them). Only a folder holding nothing else
+# may be replaced by a save: a file minisbert did not write (a README.md of yours, a tokenizer.json or a
+# pytorch_model.bin that another library saved) is never deleted.
 MODEL_FILES = {"modules.json", "sentence_bert_config.json", "config_sentence_transformers.json", "config.json",
-               "model.safetensors", "pytorch_model.bin", "vocab.txt", "sentencepiece.bpe.model", "unigram_tokenizer.json",
-               "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "README.md",
-               "1_Pooling/config.json"}
+               "model.safetensors", "vocab.txt", "sentencepiece.bpe.model", "unigram_tokenizer.json",
+               "tokenizer_config.json", "special_tokens_map.json", "1_Pooling/config.json"}
 MODEL_FOLDERS = {"1_Pooling", "2_Normalize"}
 MODULE_KINDS = ("Transformer", "Pooling", "Normalize")
 
