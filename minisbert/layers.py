@@ -80,9 +80,9 @@ class Attention(nn.Module):
         self.self = self.attention_class(cfg)
         self.output = self.add_norm_class(cfg.hidden_size, cfg)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+    def forward(self, x: torch.Tensor, mask=None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        context, probs = self.self(x, mask, output_attentions)  # (B, L, H)
+        context, probs = self.self(x, mask, output_attentions)  # (B, L, H); the mask passed on as it came
         return self.output(context, residual=x), probs
 
 
