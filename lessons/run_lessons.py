@@ -12,8 +12,9 @@ MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps).
 
 Exercises (minisbert/course/exercises.py): as committed, each stub is empty and its
 check must fail with a hint; with --solutions the notebook runs with every stub
-replaced by its block of solutions/NN_name.py, and every check must pass (the bonus,
-which has no exercises, runs as it is).
+replaced by its block of solutions/NN_name.py, and every check must pass, after each
+of the wrong answers in that file (`# %% Wrong N: ...`) has been run through the same
+check and rejected (the bonus, which has no exercises, runs as it is).
 """
 
 import argparse
@@ -26,7 +27,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-from minisbert.course.exercises import exercises, fill, solution_blocks, unfinished_checks_failed
+from minisbert.course.exercises import exercises, fill, solution_blocks, unfinished_checks_failed, wrong_blocks
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,7 +45,8 @@ def run(path: Path, nb, timeout: int, write: bool, solved: bool) -> float:
     """Execute one notebook (nb, read from path); solved: with its exercise stubs replaced by the solutions
     (never written)."""
     if solved:
-        nb, write = fill(nb, solution_blocks(solution_file(path))), False
+        solutions = solution_file(path)
+        nb, write = fill(nb, solution_blocks(solutions), wrong_blocks(solutions)), False
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
     start = time.perf_counter()
     client.execute()

@@ -5,12 +5,16 @@ The notebooks' code cells run here in one namespace, as a kernel would run them
 few lessons without a kernel).
 """
 
+import itertools
+import linecache
+import re
+
 import nbformat
 import pytest
 
 from conftest import FIXTURES
-from minisbert.course.check import CheckFailed
-from minisbert.course.exercises import exercises, fill, solution_blocks, unfinished_checks_failed
+from minisbert.course.check import CheckFailed, check_by_hand
+from minisbert.course.exercises import exercises, fill, solution_blocks, unfinished_checks_failed, wrong_blocks
 
 LESSONS = FIXTURES.parent.parent / "lessons"
 
@@ -19,13 +23,23 @@ def _source(cell) -> str:
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
+CELLS = itertools.count()
+
+
+def run_cell(source: str, namespace: dict) -> None:
+    """Execute a cell's code as a kernel does, keeping its source where inspect finds it (check_by_hand)."""
+    filename = f"<cell {next(CELLS)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+
+
 def _run_up_to_exercises(name: str, namespace: dict) -> tuple:
     """Execute the lesson's code cells before its first exercise; return the notebook and its exercises."""
     nb = nbformat.read(LESSONS / f"{name}.ipynb", as_version=4)
     found = exercises(nb)
     for cell in nb.cells[:found[0].stub]:
         if cell.cell_type == "code":
-            exec(compile(_source(cell), f"{name} cell", "exec"), namespace)
+            run_cell(_source(cell), namespace)
     return nb, found
 
 
@@ -37,13 +51,18 @@ def test_an_empty_stub_fails_with_its_hint_and_the_solution_passes(name, monkeyp
     nb, found = _run_up_to_exercises(name, namespace)
     solutions = solution_blocks(LESSONS / "solutions" / f"{name}.py")
     assert found and sorted(solutions) == [e.number for e in found]
+    wrong = wrong_blocks(LESSONS / "solutions" / f"{name}.py")
     for e in found:
-        exec(_source(nb.cells[e.stub]), namespace)
+        run_cell(_source(nb.cells[e.stub]), namespace)
         with pytest.raises(CheckFailed, match="(?s)got None.*hint: "):
-            exec(_source(nb.cells[e.check]), namespace)
-        exec(solutions[e.number], namespace)
+            run_cell(_source(nb.cells[e.check]), namespace)
+        for w in wrong[e.number]:  # each wrong answer, then the check: it must say no
+            run_cell(w.code, namespace)
+            with pytest.raises(CheckFailed, match=re.escape(w.says or "")):
+                run_cell(_source(nb.cells[e.check]), namespace)
+        run_cell(solutions[e.number], namespace)
         capsys.readouterr()
-        exec(_source(nb.cells[e.check]), namespace)
+        run_cell(_source(nb.cells[e.check]), namespace)
         assert "✓" in capsys.readouterr().out, f"{name}: exercise {e.number}'s solution did not pass its check"
 
 
@@ -91,3 +110,57 @@ def test_every_lesson_with_stubs_has_a_solution_for_each():
         if found:
             solutions = solution_blocks(LESSONS / "solutions" / f"{path.stem}.py")
             assert sorted(solutions) == [e.number for e in found], path.name
+
+
+def test_every_exercise_has_at_least_two_wrong_answers_that_its_check_must_reject():
+    """The wrong answers are run by lessons/run_lessons.py --solutions (CI), each before the solution."""
+    counted = 0
+    for path in sorted(LESSONS.glob("*.ipynb")):
+        found = exercises(nbformat.read(path, as_version=4))
+        wrong = wrong_blocks(LESSONS / "solutions" / f"{path.stem}.py") if found else {}
+        for e in found:
+            assert len(wrong.get(e.number, [])) >= 2, f"{path.name}: exercise {e.number} has fewer than 2 wrong answers"
+            counted += len(wrong[e.number])
+    assert counted >= 50
+
+
+def test_a_wrong_answer_runs_before_the_solution_and_its_check_must_reject_it(tmp_path):
+    nb = _notebook(("code", "# Exercise 1: double\ndef f(x):\n    pass", ("exercise",)),
+                   ("code", "if f(2) != 4:\n    raise CheckFailed('ex.double: got ' + str(f(2)))", ("raises-exception",)))
+    nb.cells.insert(0, nbformat.v4.new_code_cell("from minisbert.course.check import CheckFailed"))
+    (tmp_path / "solutions.py").write_text("# %% Exercise 1: double\ndef f(x):\n    return 2 * x\n\n"
+                                           "# %% Wrong 1: adds instead [says: ex.double]\ndef f(x):\n    return x + 2\n\n"
+                                           "# %% Wrong 1: squares [says: ex.double]\ndef f(x):\n    return x * x\n")
+    wrong = wrong_blocks(tmp_path / "solutions.py")
+    assert [w.mistake for w in wrong[1]] == ["adds instead", "squares"] and wrong[1][0].says == "ex.double"
+    filled = fill(nb, solution_blocks(tmp_path / "solutions.py"), wrong)
+    assert [c.source.splitlines()[0] for c in filled.cells[1:3]] == [
+        "# Exercise 1, a wrong answer (adds instead): the check must reject it",
+        "# Exercise 1, a wrong answer (squares): the check must reject it"]
+
+    def run(notebook):
+        namespace = {}
+        for cell in notebook.cells:
+            run_cell(_source(cell), namespace)
+
+    with pytest.raises(AssertionError, match="the check accepted a wrong answer: adds instead"):
+        run(filled)  # 2 + 2 == 2 * 2: this check cannot tell them apart, and the run says so
+    nb.cells[2].source = nb.cells[2].source.replace("f(2) != 4", "f(3) != 6").replace("f(2)", "f(3)")  # a better check
+    run(fill(nb, solution_blocks(tmp_path / "solutions.py"), wrong_blocks(tmp_path / "solutions.py")))
+    # a rejection that does not say what the wrong answer expects to hear fails too
+    (tmp_path / "solutions.py").write_text((tmp_path / "solutions.py").read_text().replace("[says: ex.double]", "[says: adds]", 1))
+    with pytest.raises(AssertionError, match="without saying 'adds'"):
+        run(fill(nb, solution_blocks(tmp_path / "solutions.py"), wrong_blocks(tmp_path / "solutions.py")))
+
+
+def test_by_hand_refuses_the_one_call_answer_and_allows_the_learners_own_helpers():
+    namespace = {}
+    run_cell("import torch\ndef layer_norm(x):\n    return torch.nn.functional.layer_norm(x, x.shape[-1:])\n"
+             "def matmul(a, b):\n    return a @ b\n"
+             "def spearman(x, y):\n    def rank(v):\n        return v.argsort().argsort()\n    return rank(x)\n", namespace)
+    with pytest.raises(CheckFailed, match="ex.norm: this exercise asks for the computation written out, and your "
+                                          "code uses layer_norm"):
+        check_by_hand("ex.norm", namespace["layer_norm"], {"layer_norm": "torch's LayerNorm"})  # named as the call
+    with pytest.raises(CheckFailed, match="uses @"):
+        check_by_hand("ex.matmul", namespace["matmul"], {"@": "the matrix product"})
+    check_by_hand("ex.spearman", namespace["spearman"], {"rank": "the library's ranks"})  # its own helper

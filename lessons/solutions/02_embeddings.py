@@ -12,6 +12,32 @@ def layer_norm(x, gamma, beta, eps=1e-12):
     return gamma * (x - mu) / torch.sqrt(var + eps) + beta  # eps inside the root
 
 
+# %% Wrong 1: the unbiased variance (divide by H - 1)
+def layer_norm(x, gamma, beta, eps=1e-12):
+    mu = x.mean(-1, keepdim=True)
+    var = x.var(-1, keepdim=True)  # unbiased by default
+    return gamma * (x - mu) / torch.sqrt(var + eps) + beta
+
+
+# %% Wrong 1: normalised over the whole tensor, not over each token
+def layer_norm(x, gamma, beta, eps=1e-12):
+    mu = x.mean()
+    var = ((x - mu) ** 2).mean()
+    return gamma * (x - mu) / torch.sqrt(var + eps) + beta
+
+
+# %% Wrong 1: gamma and beta left out
+def layer_norm(x, gamma, beta, eps=1e-12):
+    mu = x.mean(-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)
+    return (x - mu) / torch.sqrt(var + eps)
+
+
+# %% Wrong 1: the one-call answer, F.layer_norm [says: written out]
+def layer_norm(x, gamma, beta, eps=1e-12):
+    return torch.nn.functional.layer_norm(x, x.shape[-1:], gamma, beta, eps)
+
+
 # %% Questions
 # 2. emb.word_embeddings.weight[0].norm() is not 0: padding_idx only zeroes the row when a model is created
 #    (and keeps its gradient at zero); a checkpoint holds whatever row was saved. It does not matter: padding

@@ -17,6 +17,34 @@ def last_hidden_alone(sentence):
         return model(batch["input_ids"].to(device), batch["attention_mask"].to(device)).last_hidden_state[0]
 
 
+# %% Wrong 1: [CLS] and [SEP] left out (the pieces' ids only)
+from minisbert import WordPieceTokenizer  # noqa: E402
+tokenizer = WordPieceTokenizer.from_pretrained(folder)
+def last_hidden_alone(sentence):
+    ids = torch.tensor([tokenizer.convert_tokens_to_ids(tokenizer.tokenize(sentence))])
+    with torch.no_grad():
+        return model(ids.to(device)).last_hidden_state[0]
+
+
+# %% Wrong 1: the sentence padded in a batch with a longer one, padding rows kept
+from minisbert import WordPieceTokenizer  # noqa: E402
+tokenizer = WordPieceTokenizer.from_pretrained(folder)
+def last_hidden_alone(sentence):
+    batch = tokenizer([sentence, sentence + " and a few more words to make it longer"])
+    with torch.no_grad():
+        return model(batch["input_ids"].to(device), batch["attention_mask"].to(device)).last_hidden_state[0]
+
+
+# %% Wrong 1: the first layer's output instead of the last
+from minisbert import WordPieceTokenizer  # noqa: E402
+tokenizer = WordPieceTokenizer.from_pretrained(folder)
+def last_hidden_alone(sentence):
+    batch = tokenizer([sentence])
+    with torch.no_grad():
+        out = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), output_hidden_states=True)
+    return out.hidden_states[1][0]
+
+
 # %% Questions
 # 2. config.hidden_size, config.num_attention_heads = 256, 8, then check_bert_weights(...) as in the lesson:
 #    every misshapen tensor is listed, and nothing is loaded.

@@ -11,10 +11,41 @@ def where_mean(tokens, mask):
     return torch.where(real, tokens, 0.0).sum(1) / real.sum(1)
 
 
+# %% Wrong 1: the mask forgotten: the mean over every position, padding included
+def where_mean(tokens, mask):
+    return tokens.mean(1)
+
+
+# %% Wrong 1: padding zeroed but the sum divided by the padded length L
+def where_mean(tokens, mask):
+    real = mask.bool()[..., None]
+    return torch.where(real, tokens, 0.0).sum(1) / tokens.size(1)
+
+
+# %% Wrong 1: the library's mean_pool [says: written out]
+def where_mean(tokens, mask):
+    return mean_pool(tokens, mask)
+
+
 # %% Exercise 2: max pooling
 def masked_max(tokens, mask):
     """tokens: (B, L, H); mask: (B, L). Returns (B, H): each feature's largest value over the real tokens."""
     return tokens.masked_fill(mask[..., None] == 0, float("-inf")).max(dim=1).values
+
+
+# %% Wrong 2: the mask forgotten: the padding competes
+def masked_max(tokens, mask):
+    return tokens.max(dim=1).values
+
+
+# %% Wrong 2: padding set to 0, which beats a feature whose real values are all negative
+def masked_max(tokens, mask):
+    return (tokens * mask[..., None]).max(dim=1).values
+
+
+# %% Wrong 2: the library's max_pool [says: written out]
+def masked_max(tokens, mask):
+    return max_pool(tokens, mask)
 
 
 # %% Questions

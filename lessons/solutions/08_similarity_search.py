@@ -12,6 +12,24 @@ def similarity_matrix(embeddings):
     return e @ e.T
 
 
+# %% Wrong 1: the dot product without normalising: right only for unit vectors [says: scale]
+def similarity_matrix(embeddings):
+    e = np.asarray(embeddings, dtype=np.float64)
+    return e @ e.T
+
+
+# %% Wrong 1: the columns normalised instead of the rows
+def similarity_matrix(embeddings):
+    e = np.asarray(embeddings, dtype=np.float64)
+    e = e / np.linalg.norm(e, axis=0, keepdims=True)
+    return e @ e.T
+
+
+# %% Wrong 1: the library's cos_sim [says: written out]
+def similarity_matrix(embeddings):
+    return cos_sim(embeddings, embeddings)
+
+
 # %% Questions
 # 2. f = model.encode([r["text"] for r in faq if r["lang"] == "en"]); sim = f @ f.T with the diagonal set to -1;
 #    the argmax is the closest pair. Two FAQ entries that close compete for the same user questions: a search

@@ -16,11 +16,65 @@ def mnrl_loop(u, v, scale=20.0):
     return torch.stack(losses).mean()
 
 
+# %% Wrong 1: no scale: plain cosines as the logits
+def mnrl_loop(u, v, scale=20.0):
+    losses = []
+    for i in range(len(u)):
+        cos = torch.stack([torch.dot(u[i], v[j]) / (u[i].norm() * v[j].norm()) for j in range(len(v))])
+        losses.append(-(cos[i] - torch.logsumexp(cos, 0)))
+    return torch.stack(losses).mean()
+
+
+# %% Wrong 1: dot products instead of cosines
+def mnrl_loop(u, v, scale=20.0):
+    losses = []
+    for i in range(len(u)):
+        logits = scale * torch.stack([torch.dot(u[i], v[j]) for j in range(len(v))])
+        losses.append(-(logits[i] - torch.logsumexp(logits, 0)))
+    return torch.stack(losses).mean()
+
+
+# %% Wrong 1: the sum over the anchors instead of the mean
+def mnrl_loop(u, v, scale=20.0):
+    losses = []
+    for i in range(len(u)):
+        cos = torch.stack([torch.dot(u[i], v[j]) / (u[i].norm() * v[j].norm()) for j in range(len(v))])
+        logits = scale * cos
+        losses.append(-(logits[i] - torch.logsumexp(logits, 0)))
+    return torch.stack(losses).sum()
+
+
+# %% Wrong 1: the library's loss [says: written out]
+def mnrl_loop(u, v, scale=20.0):
+    return MultipleNegativesRankingLoss(scale=scale)([u, v], None)
+
+
 # %% Exercise 2: CoSENT from its pairs
 def cosent_pairs(u, v, scores, scale=20.0):
     """Returns the loss, a 0-d tensor."""
     cos = torch.nn.functional.cosine_similarity(u, v)  # (B,)
     terms = [scale * (cos[j] - cos[i]) for i in range(len(cos)) for j in range(len(cos)) if scores[i] > scores[j]]
+    return torch.log(1 + torch.exp(torch.stack(terms)).sum())
+
+
+# %% Wrong 2: the pairs in the wrong order: cos_i - cos_j where s_i > s_j
+def cosent_pairs(u, v, scores, scale=20.0):
+    cos = torch.nn.functional.cosine_similarity(u, v)
+    terms = [scale * (cos[i] - cos[j]) for i in range(len(cos)) for j in range(len(cos)) if scores[i] > scores[j]]
+    return torch.log(1 + torch.exp(torch.stack(terms)).sum())
+
+
+# %% Wrong 2: the 1 inside the log forgotten
+def cosent_pairs(u, v, scores, scale=20.0):
+    cos = torch.nn.functional.cosine_similarity(u, v)
+    terms = [scale * (cos[j] - cos[i]) for i in range(len(cos)) for j in range(len(cos)) if scores[i] > scores[j]]
+    return torch.log(torch.exp(torch.stack(terms)).sum())
+
+
+# %% Wrong 2: every ordered pair, ties and both orders included
+def cosent_pairs(u, v, scores, scale=20.0):
+    cos = torch.nn.functional.cosine_similarity(u, v)
+    terms = [scale * (cos[j] - cos[i]) for i in range(len(cos)) for j in range(len(cos)) if i != j]
     return torch.log(1 + torch.exp(torch.stack(terms)).sum())
 
 
@@ -33,6 +87,24 @@ def triplet(a, p, n, margin=5.0):
     to_positive = ((a - p) ** 2).sum(-1).sqrt()   # (B,)
     to_negative = ((a - n) ** 2).sum(-1).sqrt()   # (B,)
     return torch.clamp(to_positive - to_negative + margin, min=0).mean()
+
+
+# %% Wrong 3: squared distances instead of distances
+n = reference("loss.n")
+def triplet(a, p, n, margin=5.0):
+    return torch.clamp(((a - p) ** 2).sum(-1) - ((a - n) ** 2).sum(-1) + margin, min=0).mean()
+
+
+# %% Wrong 3: no max(., 0): satisfied triplets pull the loss below zero
+n = reference("loss.n")
+def triplet(a, p, n, margin=5.0):
+    return (((a - p) ** 2).sum(-1).sqrt() - ((a - n) ** 2).sum(-1).sqrt() + margin).mean()
+
+
+# %% Wrong 3: torch's triplet_margin_loss [says: written out]
+n = reference("loss.n")
+def triplet(a, p, n, margin=5.0):
+    return torch.nn.functional.triplet_margin_loss(a, p, n, margin=margin)
 
 
 # %% Try it (for reading; not run by run_lessons.py)

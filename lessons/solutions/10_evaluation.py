@@ -17,6 +17,23 @@ def my_spearman(x, y):
     return np.corrcoef(average_ranks(x), average_ranks(y))[0, 1]
 
 
+# %% Wrong 1: ties ranked in order of appearance, not given the mean of their ranks
+def my_spearman(x, y):
+    def ranks(values):
+        return np.argsort(np.argsort(values, kind="stable"), kind="stable") + 1.0
+    return np.corrcoef(ranks(x), ranks(y))[0, 1]
+
+
+# %% Wrong 1: Pearson's r of the values themselves
+def my_spearman(x, y):
+    return np.corrcoef(np.asarray(x, dtype=float), np.asarray(y, dtype=float))[0, 1]
+
+
+# %% Wrong 1: the library's spearman [says: written out]
+def my_spearman(x, y):
+    return spearman(x, y)
+
+
 # %% Exercise 2: MRR@10 by hand
 def mrr_at_10(model, queries, corpus, relevant):
     """queries, corpus: lists of rows of data/faq.csv; relevant[i]: the indices of corpus entries relevant to query i."""
@@ -27,6 +44,33 @@ def mrr_at_10(model, queries, corpus, relevant):
         top = np.argsort(-scores, kind="stable")[:10]
         total += next((1 / (r + 1) for r, j in enumerate(top) if j in relevant[i]), 0.0)
     return 100 * total / len(queries)                   # x 100, as the evaluator reports it
+
+
+# %% Wrong 2: the corpus ranked by ascending cosine
+def mrr_at_10(model, queries, corpus, relevant):
+    q = model.encode([r["text"] for r in queries])
+    c = model.encode([r["text"] for r in corpus])
+    total = 0.0
+    for i, scores in enumerate(q @ c.T):
+        top = np.argsort(scores, kind="stable")[:10]
+        total += next((1 / (r + 1) for r, j in enumerate(top) if j in relevant[i]), 0.0)
+    return 100 * total / len(queries)
+
+
+# %% Wrong 2: the mean reciprocal rank as a fraction, not x 100
+def mrr_at_10(model, queries, corpus, relevant):
+    q = model.encode([r["text"] for r in queries])
+    c = model.encode([r["text"] for r in corpus])
+    total = 0.0
+    for i, scores in enumerate(q @ c.T):
+        top = np.argsort(-scores, kind="stable")[:10]
+        total += next((1 / (r + 1) for r, j in enumerate(top) if j in relevant[i]), 0.0)
+    return total / len(queries)
+
+
+# %% Wrong 2: the library's retrieval metrics [says: written out]
+def mrr_at_10(model, queries, corpus, relevant):
+    return RetrievalEvaluator([r["text"] for r in queries], [r["text"] for r in corpus], relevant)(model)["mrr@10"]
 
 
 # %% Questions

@@ -18,6 +18,21 @@ def nearest_centroid(x_train, y_train, x_test):
 # more.
 
 
+# %% Wrong 1: each class's first example as its centroid, not the mean
+def nearest_centroid(x_train, y_train, x_test):
+    classes = np.unique(y_train)
+    centroids = np.stack([x_train[y_train == c][0] for c in classes])
+    return classes[(x_test @ centroids.T).argmax(1)]
+
+
+# %% Wrong 1: the farthest centroid (argmin of the cosine)
+def nearest_centroid(x_train, y_train, x_test):
+    classes = np.unique(y_train)
+    centroids = np.stack([x_train[y_train == c].mean(0) for c in classes])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    return classes[(x_test @ centroids.T).argmin(1)]
+
+
 # %% Exercise 2: recommend across languages
 def recommend(embeddings, liked, candidates, k=3):
     """embeddings: (n, D); liked, candidates: lists of row numbers. Returns the k candidate rows closest to the
@@ -27,6 +42,29 @@ def recommend(embeddings, liked, candidates, k=3):
     rows = [i for i in candidates if i not in liked]
     unit = embeddings[rows] / np.linalg.norm(embeddings[rows], axis=1, keepdims=True)
     return [rows[j] for j in np.argsort(-(unit @ profile))[:k]]
+
+
+# %% Wrong 2: the liked items recommended back [says: never the liked]
+def recommend(embeddings, liked, candidates, k=3):
+    profile = embeddings[liked].mean(0)
+    unit = embeddings[candidates] / np.linalg.norm(embeddings[candidates], axis=1, keepdims=True)
+    return [candidates[j] for j in np.argsort(-(unit @ profile))[:k]]
+
+
+# %% Wrong 2: the first liked row as the profile, not the mean of them
+def recommend(embeddings, liked, candidates, k=3):
+    profile = embeddings[liked[0]]
+    rows = [i for i in candidates if i not in liked]
+    unit = embeddings[rows] / np.linalg.norm(embeddings[rows], axis=1, keepdims=True)
+    return [rows[j] for j in np.argsort(-(unit @ profile))[:k]]
+
+
+# %% Wrong 2: the farthest first
+def recommend(embeddings, liked, candidates, k=3):
+    profile = embeddings[liked].mean(0)
+    rows = [i for i in candidates if i not in liked]
+    unit = embeddings[rows] / np.linalg.norm(embeddings[rows], axis=1, keepdims=True)
+    return [rows[j] for j in np.argsort(unit @ profile)[:k]]
 
 
 # %% Questions

@@ -13,6 +13,21 @@ def distillation_loss(teacher_en, student_en, student_zh):
     return (english.mean() + chinese.mean()) / 2            # the mean over both halves, as MSELoss over one list
 
 
+# %% Wrong 1: only the Chinese half
+def distillation_loss(teacher_en, student_en, student_zh):
+    return ((student_zh - teacher_en) ** 2).mean()
+
+
+# %% Wrong 1: only the English half
+def distillation_loss(teacher_en, student_en, student_zh):
+    return ((student_en - teacher_en) ** 2).mean()
+
+
+# %% Wrong 1: the Chinese student compared with the English student, not with the teacher
+def distillation_loss(teacher_en, student_en, student_zh):
+    return (((student_en - teacher_en) ** 2).mean() + ((student_zh - student_en) ** 2).mean()) / 2
+
+
 # %% Exercise 2: translation search both ways
 def translation_accuracy(a, b):
     """a, b: (n, D) embeddings, row i of b translates row i of a. Returns the share of the 2n searches (rows of a
@@ -25,6 +40,28 @@ def translation_accuracy(a, b):
 # multilingual-e5-small, trained on parallel text of about a hundred languages, finds 99.0 % of them (when this
 # was written); the distilled student, taught by a few hundred course sentences, finds most of the Chinese ->
 # English ones (the lesson's figure). Real parallel data (the shared-data cell) closes much of the gap.
+
+
+# %% Wrong 2: one direction only (each row of a among the rows of b) [says: both]
+def translation_accuracy(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return float(((a @ b.T).argmax(1) == np.arange(len(a))).mean())
+
+
+# %% Wrong 2: the same direction counted twice
+def translation_accuracy(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    right = (a @ b.T).argmax(1) == np.arange(len(a))
+    return float(np.concatenate([right, right]).mean())
+
+
+# %% Wrong 2: dot products without normalising: a longer row wins
+def translation_accuracy(a, b):
+    cosines = a @ b.T
+    right = np.arange(len(a))
+    return float(np.concatenate([cosines.argmax(1) == right, cosines.argmax(0) == right]).mean())
 
 
 # %% Questions

@@ -15,8 +15,11 @@ the values differ, by how much, and what usually causes it.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import os
+import textwrap
 from functools import lru_cache
 from pathlib import Path
 
@@ -142,3 +145,24 @@ def check_that(name: str, condition: bool, claim: str) -> None:
     if not condition:
         _fail(name, f"expected that {claim}; it is not so")
     print(f"✓ {name}: {claim}")
+
+
+def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
+    """An exercise that asks for the computation written out: fail when `function` calls what does it in one
+    go. refused: {a name, as called (F.layer_norm -> "layer_norm"; "@" for the matrix product): what it is}.
+
+    Read from the function's source (a notebook keeps each cell's source); names the function defines
+    itself (a helper called rank inside it) are its own and allowed.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        _fail(name, f"the source of {getattr(function, '__name__', function)!r} cannot be read; define it in a "
+                    "notebook cell or a file")
+    own = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)} - {function.__name__}
+    for node in ast.walk(tree):
+        called = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else \
+            "@" if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) else None
+        if called in refused and called not in own:
+            raise CheckFailed(f"{name}: this exercise asks for the computation written out, and your code uses "
+                              f"{called} ({refused[called]}); write it with elementary tensor operations")

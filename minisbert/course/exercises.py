@@ -14,17 +14,34 @@ committed output a learner first sees). The tag "raises-exception" lets a headle
 run go on past that failure. The solutions live in lessons/solutions/NN_name.py as
 blocks headed `# %% Exercise N`; `fill` puts each block in place of its stub and
 drops the tag, so a run of the filled notebook fails on any failed check.
+
+The same file holds the wrong answers that learners really write, as blocks headed
+`# %% Wrong N: what is wrong` (optionally ending `[says: text]`, a text the check's
+message must contain, where the check can name the mistake). `fill` puts each one
+before the solution, with a copy of the check that must raise CheckFailed: a run of
+the filled notebook also fails when a check accepts a wrong answer.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 STUB_TAG, ALLOWED_TAG = "exercise", "raises-exception"
 HEADING = re.compile(r"^# (?:%% )?Exercise (\d+)\b")
+WRONG = re.compile(r"^# %% Wrong (\d+): (.+?)(?: \[says: (.+)\])?$")
+
+
+@dataclass
+class Wrong:
+    """A wrong answer to an exercise: what is wrong with it, what the check should say, the code."""
+    number: int
+    mistake: str
+    says: str | None
+    code: str
 
 
 @dataclass
@@ -60,41 +77,88 @@ def exercises(nb) -> list[Exercise]:
     return found
 
 
-def solution_blocks(path: str | Path) -> dict[int, str]:
-    """{N: code} from a solutions file's `# %% Exercise N` blocks.
-
-    A block runs to the next `# %%` line; other `# %%` sections (the answers to the
-    lesson's questions, in comments) and the text before the first block are not code
-    for a stub.
-    """
-    blocks, number, lines = {}, None, []
+def _sections(path: str | Path) -> list[tuple[str, str]]:
+    """A solutions file as (heading line, code below it) for each `# %%` section."""
+    sections, heading, lines = [], None, []
     for line in [*Path(path).read_text(encoding="utf-8").splitlines(), "# %% end"]:
         if not line.startswith("# %%"):
             lines.append(line)
             continue
-        if number is not None:
-            blocks[number] = "\n".join(lines).strip() + "\n"
-        heading = HEADING.match(line)
-        number = int(heading.group(1)) if heading else None
-        lines = [f"# Exercise {heading.group(1)}{line[heading.end():]}"] if heading else []
+        if heading is not None:
+            sections.append((heading, "\n".join(lines).strip() + "\n"))
+        heading, lines = line, []
+    return sections
+
+
+def solution_blocks(path: str | Path) -> dict[int, str]:
+    """{N: code} from a solutions file's `# %% Exercise N` blocks.
+
+    A block runs to the next `# %%` line; other `# %%` sections (the wrong answers, the
+    answers to the lesson's questions, in comments) and the text before the first block
+    are not code for a stub.
+    """
+    blocks = {}
+    for heading, code in _sections(path):
+        if match := HEADING.match(heading):
+            blocks[int(match.group(1))] = f"# Exercise {match.group(1)}{heading[match.end():]}\n{code}"
     return blocks
 
 
-def fill(nb, solutions: dict[int, str]):
-    """A copy of the notebook with each stub replaced by its solution and every check made strict."""
+def wrong_blocks(path: str | Path) -> dict[int, list[Wrong]]:
+    """{N: [Wrong, ...]} from a solutions file's `# %% Wrong N: mistake` blocks."""
+    wrong: dict[int, list[Wrong]] = {}
+    for heading, code in _sections(path):
+        if match := WRONG.match(heading):
+            number = int(match.group(1))
+            wrong.setdefault(number, []).append(Wrong(number, match.group(2), match.group(3), code))
+    return wrong
+
+
+def rejection_cell(wrong: Wrong, check: str) -> str:
+    """The code of a cell that runs a wrong answer and then the exercise's check, which must reject it."""
+    accepted = f"exercise {wrong.number}: the check accepted a wrong answer: {wrong.mistake}"
+    silent = f"exercise {wrong.number}: the check rejected the wrong answer ({wrong.mistake}) without saying " \
+             f"{wrong.says!r}: "
+    unsaid = f"{wrong.says!r} not in str(_error)" if wrong.says else "False"
+    return (f"# Exercise {wrong.number}, a wrong answer ({wrong.mistake}): the check must reject it\n"
+            f"from minisbert.course.check import CheckFailed as _CheckFailed\n{wrong.code}try:\n"
+            + textwrap.indent(check.rstrip() + "\n", "    ")
+            + f"except _CheckFailed as _error:\n"
+              f"    if {unsaid}:\n"
+              f"        raise AssertionError({silent!r} + str(_error))\n"
+              f"    print({f'✓ wrong answer rejected ({wrong.mistake}):'!r}, str(_error).splitlines()[0][:160])\n"
+              f"else:\n"
+              f"    raise AssertionError({accepted!r})\n")
+
+
+def fill(nb, solutions: dict[int, str], wrong: dict[int, list[Wrong]] | None = None):
+    """A copy of the notebook with each stub replaced by its solution and every check made strict; before each
+    solution, a cell per wrong answer whose run fails unless the check rejects it."""
     filled = copy.deepcopy(nb)
     found = exercises(filled)
     numbers = {e.number for e in found}
     missing, extra = sorted(numbers - set(solutions)), sorted(set(solutions) - numbers)
-    if missing or extra:
+    stray = sorted(set(wrong or {}) - numbers)
+    if missing or extra or stray:
         raise ValueError(f"the notebook's exercises and the solutions file disagree: no solution for {missing}, "
-                         f"no exercise cell for {extra}")
+                         f"no exercise cell for {extra + stray}")
     for e in found:
         filled["cells"][e.stub]["source"] = solutions[e.number]
         tags = _tags(filled["cells"][e.check])
         if ALLOWED_TAG in tags:
             tags.remove(ALLOWED_TAG)
+    for e in reversed(found):  # from the end, so that the earlier cells' indices stay valid
+        check = _source(filled["cells"][e.check])
+        cells = [_code_cell(filled["cells"][e.stub], f"wrong-{e.number}-{k}", rejection_cell(w, check))
+                 for k, w in enumerate((wrong or {}).get(e.number, []))]
+        filled["cells"][e.stub:e.stub] = cells
     return filled
+
+
+def _code_cell(like, cell_id: str, source: str):
+    """A new code cell of the same mapping type as `like` (nbformat's NotebookNode, or a plain dict)."""
+    node = type(like)
+    return node(id=cell_id, cell_type="code", execution_count=None, metadata=node(), outputs=[], source=source)
 
 
 def unfinished_checks_failed(nb) -> list[str]:
