@@ -1,6 +1,7 @@
 """The training loop: it learns, it is deterministic, and an interrupted run resumes exactly."""
 
 import json
+from contextlib import nullcontext
 
 import pytest
 import torch
@@ -9,7 +10,7 @@ from conftest import FIXTURES
 from minisbert import SentenceBert
 from minisbert.trainkit.data import Example, pairs_to_examples, read_pairs
 from minisbert.evaluation import STSEvaluator
-from minisbert.losses import CosineSimilarityLoss, MultipleNegativesRankingLoss
+from minisbert.losses import CoSENTLoss, CosineSimilarityLoss, MultipleNegativesRankingLoss
 from minisbert.support.errors import TrainingError
 from minisbert.training import TrainConfig, fit, linear_schedule, make_optimizer
 
@@ -178,3 +179,50 @@ def test_options_come_as_a_config_or_by_name_and_unknown_ones_are_refused(tmp_pa
     assert all(torch.equal(v, b_model.state_dict()[k]) for k, v in a.state_dict().items())
     with pytest.raises(TypeError, match=r"unknown options \['amp'\].*precision"):
         train(tmp_path / "c", amp="bf16")
+
+
+# A changed value of each hyper-parameter that a resumed run must share (TrainConfig.TRAJECTORY).
+CHANGED = {"epochs": 3, "batch_size": 4, "lr": 5e-4, "warmup_ratio": 0.2, "weight_decay": 0.1, "max_grad_norm": 0.5,
+           "seed": 1, "precision": "bf16", "new_token_lr": 1e-2, "no_duplicates": True}
+
+
+@pytest.mark.parametrize("field", sorted(CHANGED))
+def test_a_resume_with_any_changed_hyper_parameter_is_refused(tmp_path, field):
+    assert set(CHANGED) == set(TrainConfig.TRAJECTORY)  # a new hyper-parameter gets its case here
+    train(tmp_path, epochs=2, stop_after_steps=1, checkpoint_steps=1)
+    with pytest.warns(UserWarning) if field == "precision" else nullcontext(), \
+            pytest.raises(TrainingError, match=rf"different run.*{field}: .* then, .* now"):
+        train(tmp_path, **{"epochs": 2, field: CHANGED[field]})
+
+
+@pytest.mark.parametrize("loss", [MultipleNegativesRankingLoss(), CosineSimilarityLoss(), CoSENTLoss(scale=10.0)],
+                         ids=["MNRL", "cosine", "CoSENT with another scale"])
+def test_a_resume_with_a_changed_loss_is_refused(tmp_path, loss):
+    fit(tiny(), EXAMPLES, CoSENTLoss(scale=20.0), epochs=2, batch_size=8, lr=1e-3, output_dir=tmp_path,
+        show_progress=False, stop_after_steps=1, checkpoint_steps=1)
+    with pytest.raises(TrainingError, match=r"different run.*loss: \"CoSENTLoss\[.*\('scale', 20\.0\).*\]\" then"):
+        fit(tiny(), EXAMPLES, loss, epochs=2, batch_size=8, lr=1e-3, output_dir=tmp_path, show_progress=False)
+
+
+def test_fit_in_bf16_follows_float32(tmp_path, monkeypatch):
+    """precision="bf16" runs the forward pass under autocast (emulated bf16 where the CPU lacks it, which changes
+    the speed, not the numbers): the losses and every parameter's update follow the float32 run's."""
+    from minisbert.fast import precision
+    monkeypatch.setattr(precision, "bf16_supported", lambda device: True)
+    options = dict(epochs=1, batch_size=8, lr=1e-3, show_progress=False, stop_after_steps=4, log_steps=1)
+    start = weights(tiny())
+    runs = {}
+    for name in ("fp32", "bf16"):
+        model, products = tiny(), []
+        model.bert.encoder.layer[0].attention.self.query.register_forward_hook(
+            lambda m, args, out: products.append(out.dtype))
+        history = fit(model, EXAMPLES, CosineSimilarityLoss(), precision=name, output_dir=tmp_path / name, **options)
+        runs[name] = ([h["loss"] for h in history], weights(model), set(products))
+    (want_losses, want, want_types), (losses, got, types) = runs["fp32"], runs["bf16"]
+    assert want_types == {torch.float32} and types == {torch.bfloat16}  # the context was in force
+    assert len(losses) == 4 and losses == pytest.approx(want_losses, rel=2e-2)
+    for name in want:
+        update, want_update = (got[name] - start[name]).flatten().double(), (want[name] - start[name]).flatten().double()
+        if want_update.norm() > 1e-6:
+            cosine = torch.nn.functional.cosine_similarity(update, want_update, dim=0).item()
+            assert cosine > 0.9, f"{name}: the bf16 update points elsewhere (cosine {cosine:.3f})"
