@@ -153,11 +153,11 @@ class BertModel(nn.Module):
     def for_inference(self, precision: str = "fp32", compile: bool = False) -> nn.Module:
         """The module that runs this encoder for `SentenceBert.encode`: the model itself, in float32.
 
-        Reduced precision (bf16, fp16, int8) and compiled layers are ways of running the fast
+        Reduced precision (16-bit floats, 8-bit integers) and torch.compile are ways of running the fast
         twin (`load_bert(..., fast=True)`, the default), which overrides this method.
         """
         if precision != "fp32" or compile:
             raise InputError(f"precision={precision!r}, compile={compile}: this is the written-out encoder, "
                              "which runs in float32 only; load the model with fast=True (the default) for "
-                             "reduced precision or compiled layers")
+                             "reduced precision or torch.compile")
         return self

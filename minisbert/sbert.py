@@ -68,8 +68,8 @@ class SentenceBert(nn.Module):
         4-bit file (loading/pretrained.py finds and reads it).
 
         fast=True (the default) builds the fast encoder (fast/: fused kernels, padding-free layers, and
-        encode in bf16, int8 or compiled); fast=False the written-out code of the lessons. Both give the
-        same numbers.
+        encode in reduced precision or through torch.compile); fast=False the written-out code of the
+        lessons. Both give the same numbers.
         """
         return cls(**read_sentence_bert(name_or_path, device, fast)).eval()  # dropout off until training
 
@@ -138,10 +138,10 @@ class SentenceBert(nn.Module):
         normalises); convert_to is "numpy" or "torch" (a CPU tensor). precision
         "bf16" (CPUs and GPUs that have it) or "fp16" (CUDA) runs the matrix
         products in reduced precision: faster, cosine >= 0.999 against float32;
-        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers (fast/int8.py).
+        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers.
         prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
         and prompt gives the text itself; either is put before every sentence.
-        compile=True runs the encoder's layers through torch.compile (fast/compiled.py): faster per
+        compile=True runs the encoder's layers through torch.compile: faster per
         sentence, but the first call of a process spends tens of seconds compiling; for large jobs.
         Precision and compile are ways of running the fast encoder (from_pretrained's default).
         """
