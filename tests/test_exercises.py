@@ -164,3 +164,5 @@ def test_by_hand_refuses_the_one_call_answer_and_allows_the_learners_own_helpers
     with pytest.raises(CheckFailed, match="uses @"):
         check_by_hand("ex.matmul", namespace["matmul"], {"@": "the matrix product"})
     check_by_hand("ex.spearman", namespace["spearman"], {"rank": "the library's ranks"})  # its own helper
+    run_cell("def best_cut(text, scores):\n    segment = text[:1]\n    return [segment]\n", namespace)
+    check_by_hand("ex.cut", namespace["best_cut"], {"segment": "the library's Viterbi"})  # a variable, not a call

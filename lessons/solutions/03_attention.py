@@ -61,7 +61,7 @@ def causal_attention(q, k, v):
     return scores.softmax(-1) @ v
 
 
-# %% Wrong 2: the diagonal masked too: query i attends to keys 0..i-1
+# %% Wrong 2: the diagonal masked too: query i attends only to the keys before it
 def causal_attention(q, k, v):
     L = q.size(-2)
     allowed = torch.ones(L, L).tril(-1).bool()

@@ -149,10 +149,10 @@ def check_that(name: str, condition: bool, claim: str) -> None:
 
 def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
     """An exercise that asks for the computation written out: fail when `function` calls what does it in one
-    go. refused: {a name, as called (F.layer_norm -> "layer_norm"; "@" for the matrix product): what it is}.
+    go. refused: {a name as called (F.layer_norm(...) -> "layer_norm"; "@" for the matrix product): what it is}.
 
-    Read from the function's source (a notebook keeps each cell's source); names the function defines
-    itself (a helper called rank inside it) are its own and allowed.
+    Read from the function's source (a notebook keeps each cell's source). Only calls count, and a name the
+    function makes itself (an argument, a variable, a helper it defines) is its own and allowed.
     """
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
@@ -160,9 +160,17 @@ def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
         _fail(name, f"the source of {getattr(function, '__name__', function)!r} cannot be read; define it in a "
                     "notebook cell or a file")
     own = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)} - {function.__name__}
+    own |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    own |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
     for node in ast.walk(tree):
-        called = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else \
-            "@" if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) else None
-        if called in refused and called not in own:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            called = "@"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            called = node.func.attr
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in own:
+            called = node.func.id
+        else:
+            continue
+        if called in refused:
             raise CheckFailed(f"{name}: this exercise asks for the computation written out, and your code uses "
-                              f"{called} ({refused[called]}); write it with elementary tensor operations")
+                              f"{called} ({refused[called]}); write it out yourself")
