@@ -130,7 +130,7 @@ def linear_schedule(warmup: int, total: int):
 
 class NoLossScaling:
     """A loss scaler that scales by 1, so each call is the plain one: training_step's default.
-    (fit passes torch's scaler, which has the same four methods and scales only for fp16 on a GPU.)"""
+    (For fp16 on a GPU, fit passes torch's scaler, which has the same four methods.)"""
 
     def scale(self, loss: torch.Tensor) -> torch.Tensor:
         return loss

@@ -74,7 +74,7 @@ def precision_context(device: torch.device, precision: str = "fp32"):
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
-def make_grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
-    """The loss scaler of a training run: enabled for fp16 on CUDA only, where small gradients would
-    underflow; disabled (every call passes through, step is optimizer.step) for fp32 and bf16."""
-    return torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")
+def make_grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler | None:
+    """The loss scaler of a training run: torch's for fp16 on CUDA, where small gradients would underflow;
+    None for fp32 and bf16, which training_step reads as no scaling."""
+    return torch.amp.GradScaler("cuda") if precision == "fp16" and device.type == "cuda" else None

@@ -43,7 +43,7 @@ class TrainingRun:
         self.model, self.train_data, self.loss, self.cfg, self.evaluator = model, train_data, loss, cfg, evaluator
         self.device = model.device
         # the forward pass's context (autocast for bf16/fp16; an impossible precision fails here, before any
-        # file is written) and the loss scaler (enabled for fp16 on CUDA only, else every call passes through)
+        # file is written) and the loss scaler (fp16 on CUDA only; None: no scaling)
         self.context = precision_context(self.device, cfg.precision)
         self.scaler = make_grad_scaler(self.device, cfg.precision)
         self.output_dir = Path(output_dir) if output_dir else checkpoints_dir() / time.strftime("run-%Y%m%d-%H%M%S")
