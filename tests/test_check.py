@@ -136,3 +136,12 @@ def test_show_leaves_out_the_assignment_markers(capsys):
     show(scaled_dot_product_attention)
     out = capsys.readouterr().out
     assert "SOLUTION" not in out and "scores = q @ k.transpose(-2, -1)" in out and "return weights @ v" in out
+
+
+def test_show_renders_highlighted_html_in_jupyter_and_the_same_text_elsewhere():
+    from minisbert.course.show import source_of
+    from minisbert.pooling import l2_normalize
+    source = source_of(l2_normalize)
+    html = source._repr_html_()
+    assert repr(source).splitlines()[1].startswith("def l2_normalize(")
+    assert '<span style="color' in html and "l2_normalize" in html  # coloured spans, not one plain <pre>
