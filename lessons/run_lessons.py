@@ -4,17 +4,21 @@
     python lessons/run_lessons.py --check      # execute without writing (CI): fail on any error or failed check
     python lessons/run_lessons.py 03 07        # only the lessons whose names start with these
     python lessons/run_lessons.py --check --solutions   # with the exercises solved (solutions/*.py)
+    python lessons/run_lessons.py --edition zh 03       # only the Chinese edition's lesson 03 (lessons/zh/)
 
 A lesson fails when a cell raises, which is what a failed reference check
 (minisbert.course.check) does; the first failing cell's error is printed. Each lesson
 has a time limit (--timeout, default 180 s) and the run a total one (--budget).
-MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps).
+MINISBERT_DEVICE chooses the device the lessons run on (cpu, cuda, mps). Both editions run by
+default, the English and then the Chinese one (lessons/zh/, built by minisbert.course.translation),
+each notebook from its own folder as Jupyter would start it.
 
 Exercises (minisbert/course/exercises.py): as committed, each stub is empty and its
 check must fail with a hint; with --solutions the notebook runs with every stub
 replaced by its block of solutions/NN_name.py, and every check must pass, after each
 of the wrong answers in that file (`# %% Wrong N: ...`) has been run through the same
-check and rejected (the bonus, which has no exercises, runs as it is).
+check and rejected (the bonus, which has no exercises, runs as it is). In the Chinese edition an
+empty stub's check must fail in Chinese.
 """
 
 import argparse
@@ -23,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+import re
+
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
@@ -30,11 +36,24 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from minisbert.course.exercises import exercises, fill, solution_blocks, unfinished_checks_failed, wrong_blocks
 
 HERE = Path(__file__).resolve().parent
+EDITIONS = {"en": HERE, "zh": HERE / "zh"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def notebooks(prefixes: list[str]) -> list[Path]:
-    found = sorted(HERE.glob("[0-9][0-9]_*.ipynb")) + sorted(HERE.glob("B[0-9]_*.ipynb"))  # lessons, then bonus
+def notebooks(prefixes: list[str], editions: list[str]) -> list[Path]:
+    found = []
+    for edition in editions:
+        folder = EDITIONS[edition]
+        found += sorted(folder.glob("[0-9][0-9]_*.ipynb")) + sorted(folder.glob("B[0-9]_*.ipynb"))  # lessons, bonus
     return [n for n in found if not prefixes or any(n.name.startswith(p) for p in prefixes)]
+
+
+def not_in_chinese(nb) -> list[str]:
+    """The exercises of a Chinese notebook whose empty stub's check did not fail in Chinese."""
+    return [f"exercise {e.number}: its check failed without a Chinese message"
+            for e in exercises(nb)
+            if not any(CJK.search(o.get("evalue", "") + "".join(o.get("traceback", [])))
+                       for o in nb.cells[e.check].get("outputs", []) if o.get("output_type") == "error")]
 
 
 def solution_file(lesson: Path) -> Path:
@@ -47,11 +66,13 @@ def run(path: Path, nb, timeout: int, write: bool, solved: bool) -> float:
     if solved:
         solutions = solution_file(path)
         nb, write = fill(nb, solution_blocks(solutions), wrong_blocks(solutions)), False
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    if not solved and (problems := unfinished_checks_failed(nb)):
+    problems = [] if solved else unfinished_checks_failed(nb) + (not_in_chinese(nb) if path.parent.name == "zh" else [])
+    if problems:
         raise CellExecutionError("; ".join(problems), "", "")
     if write:
         nbformat.write(nb, path)
@@ -63,11 +84,13 @@ def main() -> int:
     ap.add_argument("lessons", nargs="*", help="name prefixes, e.g. 03 (default: all)")
     ap.add_argument("--check", action="store_true", help="do not write the outputs back")
     ap.add_argument("--solutions", action="store_true", help="run the lessons with their exercises solved (solutions/*.py)")
+    ap.add_argument("--edition", choices=["en", "zh", "both"], default="both",
+                    help="the English lessons, the Chinese edition (lessons/zh/) or both (default)")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per lesson (default 180)")
     ap.add_argument("--budget", type=int, default=1200, help="seconds for all lessons together (default 1200)")
     args = ap.parse_args()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    paths = notebooks(args.lessons)
+    paths = notebooks(args.lessons, ["en", "zh"] if args.edition == "both" else [args.edition])
     if not paths:
         print(f"no lesson matches {args.lessons}", file=sys.stderr)
         return 2
@@ -79,11 +102,12 @@ def main() -> int:
             seconds = run(path, nb, args.timeout, write=not args.check, solved=solved)
             if seconds > args.timeout:
                 raise CellTimeoutError(f"{path.name} took {seconds:.0f} s, over its limit of {args.timeout} s")
-            print(f"ok    {path.name + (' (solved)' if solved else ''):<40} {seconds:6.1f} s", flush=True)
+            shown = path.relative_to(HERE).as_posix() + (" (solved)" if solved else "")
+            print(f"ok    {shown:<43} {seconds:6.1f} s", flush=True)
         except (CellExecutionError, CellTimeoutError, ValueError) as e:
             seconds = 0.0
             failed.append(path.name)
-            print(f"FAIL  {path.name}\n{e}", flush=True)
+            print(f"FAIL  {path.relative_to(HERE).as_posix()}\n{e}", flush=True)
         total += seconds
     print(f"{len(paths) - len(failed)} of {len(paths)} passed in {total:.0f} s")
     if total > args.budget:

@@ -27,26 +27,10 @@ import numpy as np
 import torch
 
 from ..support.errors import CheckFailed, MissingFileError
+from .folders import reference_dir
+from .language import translate
 
 DEFAULT_ATOL = 1e-5
-
-
-def reference_dir() -> Path:
-    """$MINISBERT_REFERENCE, else the course's lessons/reference/ found from the current folder.
-
-    The lessons run in lessons/, the tests at the repository's root: both find it.
-    """
-    env = os.environ.get("MINISBERT_REFERENCE")
-    if env:
-        return Path(env)
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        for candidate in (folder / "reference", folder / "lessons" / "reference"):
-            if (candidate / "reference.json").is_file():
-                return candidate
-    raise MissingFileError(f"no lessons/reference/reference.json in {here} or the folders above it: run the "
-                           "lessons from the course's checkout, or set MINISBERT_REFERENCE to the folder "
-                           "that holds reference.json")
 
 
 @lru_cache(maxsize=4)
@@ -77,9 +61,20 @@ def _info(name: str) -> dict:
     return _store(reference_dir())[0].get("checks", {}).get(name, {})
 
 
-def _fail(name: str, what: str) -> None:
+def _say(template: str, **fields) -> str:
+    """A check.py message in the learner's language (course/language.py), its fields filled in."""
+    return translate("check", template).format(**fields)
+
+
+def _fail(name: str, template: str, **fields) -> None:
+    """Raise CheckFailed in the learner's language; its `english` attribute holds the English message, which
+    the course's own tests of wrong answers read whatever the edition."""
     hint = _info(name).get("hint")
-    raise CheckFailed(f"{name}: {what}" + (f"\nhint: {hint}" if hint else ""))
+    english = f"{name}: {template.format(**fields)}" + (f"\nhint: {hint}" if hint else "")
+    error = CheckFailed(f"{name}: {_say(template, **fields)}"
+                        + (f"\n{_say('hint')}: {translate(f'hint {name}', hint)}" if hint else ""))
+    error.english = english
+    raise error
 
 
 def _written(name: str, actual) -> None:
@@ -102,19 +97,21 @@ def check_close(name: str, actual, atol: float | None = None, rtol: float = 0.0)
     got = _as_tensor(actual)
     atol = _info(name).get("atol", DEFAULT_ATOL) if atol is None else atol
     if got.shape != expected.shape:
-        _fail(name, f"shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
+        _fail(name, "shape {got}, expected {expected}", got=tuple(got.shape), expected=tuple(expected.shape))
     if not torch.isfinite(got).all():
         bad = torch.nonzero(~torch.isfinite(got))[0].tolist()
-        _fail(name, f"non-finite value {got[tuple(bad)].item()} at index {tuple(bad)}")
+        _fail(name, "non-finite value {value} at index {where}", value=got[tuple(bad)].item(), where=tuple(bad))
     diff = (got - expected).abs()
     largest = diff.max().item() if diff.numel() else 0.0
     over = diff > atol + rtol * expected.abs()
     if over.any():
         where = tuple(torch.nonzero(diff == diff.max())[0].tolist())
-        _fail(name, f"{int(over.sum())} of {diff.numel()} values differ by more than {atol:g}; the largest "
-                    f"difference is {largest:.3g} at index {where} (got {got[where].item():.6g}, expected "
-                    f"{expected[where].item():.6g})")
-    print(f"✓ {name}: matches the reference (largest difference {largest:.1e}, tolerance {atol:g})")
+        _fail(name, "{count} of {total} values differ by more than {atol:g}; the largest difference is "
+                    "{largest:.3g} at index {where} (got {got:.6g}, expected {expected:.6g})",
+              count=int(over.sum()), total=diff.numel(), atol=atol, largest=largest, where=where,
+              got=got[where].item(), expected=expected[where].item())
+    print(f"✓ {name}: " + _say("matches the reference (largest difference {largest:.1e}, tolerance {atol:g})",
+                               largest=largest, atol=atol))
 
 
 def _plain(value):
@@ -130,20 +127,20 @@ def check_equal(name: str, actual) -> None:
     expected = reference(name)
     got = json.loads(json.dumps(actual, default=_plain))  # tuples -> lists, numpy and torch values -> Python, as stored
     if got == expected:
-        print(f"✓ {name}: equal to the reference")
+        print(f"✓ {name}: " + _say("equal to the reference"))
         return
     if isinstance(got, list) and isinstance(expected, list):
         if len(got) != len(expected):
-            _fail(name, f"{len(got)} items, expected {len(expected)}")
+            _fail(name, "{got} items, expected {expected}", got=len(got), expected=len(expected))
         i = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
-        _fail(name, f"item {i} is {got[i]!r}, expected {expected[i]!r}")
-    _fail(name, f"got {got!r}, expected {expected!r}")
+        _fail(name, "item {i} is {got!r}, expected {expected!r}", i=i, got=got[i], expected=expected[i])
+    _fail(name, "got {got!r}, expected {expected!r}", got=got, expected=expected)
 
 
 def check_that(name: str, condition: bool, claim: str) -> None:
     """A property rather than a value, e.g. claim="training raised the Spearman (61.2 -> 70.4)"."""
     if not condition:
-        _fail(name, f"expected that {claim}; it is not so")
+        _fail(name, "expected that {claim}; it is not so", claim=claim)
     print(f"✓ {name}: {claim}")
 
 
@@ -157,8 +154,8 @@ def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
-        _fail(name, f"the source of {getattr(function, '__name__', function)!r} cannot be read; define it in a "
-                    "notebook cell or a file")
+        _fail(name, "the source of {function!r} cannot be read; define it in a notebook cell or a file",
+              function=getattr(function, "__name__", function))
     own = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)} - {function.__name__}
     own |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
     own |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
@@ -172,5 +169,5 @@ def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
         else:
             continue
         if called in refused:
-            raise CheckFailed(f"{name}: this exercise asks for the computation written out, and your code uses "
-                              f"{called} ({refused[called]}); write it out yourself")
+            _fail(name, "this exercise asks for the computation written out, and your code uses {called} ({what}); "
+                        "write it out yourself", called=called, what=translate("refused", refused[called]))

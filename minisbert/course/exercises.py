@@ -119,7 +119,8 @@ def rejection_cell(wrong: Wrong, check: str) -> str:
     accepted = f"exercise {wrong.number}: the check accepted a wrong answer: {wrong.mistake}"
     silent = f"exercise {wrong.number}: the check rejected the wrong answer ({wrong.mistake}) without saying " \
              f"{wrong.says!r}: "
-    unsaid = f"{wrong.says!r} not in str(_error)" if wrong.says else "False"
+    # the English message, whichever edition runs the cell (course/language.py)
+    unsaid = f"{wrong.says!r} not in getattr(_error, 'english', str(_error))" if wrong.says else "False"
     return (f"# Exercise {wrong.number}, a wrong answer ({wrong.mistake}): the check must reject it\n"
             f"from minisbert.course.check import CheckFailed as _CheckFailed\n{wrong.code}try:\n"
             + textwrap.indent(check.rstrip() + "\n", "    ")
