@@ -13,7 +13,7 @@ from minisbert.course.assignments import ASSIGNMENTS, Block, fill_blocks, parse_
     student_blocks
 from minisbert.course.edition import check_edition, leaked_solutions, make_student_edition, solution_lines
 from minisbert.course.grader import checks_of, grade, graded_files, report, report_json
-from minisbert.course.rules import block_problems
+from minisbert.course.rules import block_problems, enclosing_arguments
 from minisbert.support.errors import MarkerError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,9 +68,10 @@ def test_only_the_students_blocks_are_taken():
 
 def test_the_library_keeps_the_rules_and_the_points_add_up():
     for rel, names in graded_files(ROOT).items():
-        for part in parse_blocks((ROOT / rel).read_text(encoding="utf-8"), str(rel)):
+        source = (ROOT / rel).read_text(encoding="utf-8")
+        for part in parse_blocks(source, str(rel)):
             if isinstance(part, Block):
-                assert block_problems(part, str(rel)) == [], rel
+                assert block_problems(part, str(rel), enclosing_arguments(source, part.line)) == [], rel
     for name, (points, _) in ASSIGNMENTS.items():
         checks = checks_of(ROOT / "tests" / "grading" / f"test_grade_{name}.py")
         assert len(checks) >= 3 and all(c.points > 0 for c in checks), name
@@ -78,20 +79,57 @@ def test_the_library_keeps_the_rules_and_the_points_add_up():
 
 
 @pytest.mark.parametrize("assignment, code, message", [
-    ("attention", "return F.scaled_dot_product_attention(q, k, v), None",
-     "may not call F.scaled_dot_product_attention: write softmax"),
-    ("encoder_layer", "return torch.nn.functional.layer_norm(x, (8,))", "may not call torch.nn.functional.layer_norm"),
-    ("encoder_layer", "return nn.GELU()(x)", "may not call nn.GELU"),
-    ("pooling", "torch.allclose = lambda *a, **k: True", "may not assign to or delete an attribute (torch.allclose)"),
+    ("attention", "return F.scaled_dot_product_attention(q, k, v), None", "may not use F.scaled_dot_product_attention"),
+    ("encoder_layer", "return torch.nn.functional.layer_norm(x, (8,))", "may not use torch.nn.functional.layer_norm"),
+    ("encoder_layer", "return nn.GELU()(x)", "may not use nn.GELU"),
+    ("pooling", "torch.allclose = lambda *a, **k: True", "may not assign to or delete an attribute"),
     ("pooling", "import torch", "may not import"),
-    ("pooling", "f = getattr(torch, 'allclose')", "may not call getattr()"),
-    ("pooling", "torch.__dict__['allclose'] = None", "may not use private names (torch.__dict__)"),
+    ("pooling", "f = getattr(torch, 'allclose')", "may not use getattr"),
+    ("pooling", "torch.__dict__['allclose'] = None", "may not assign to or delete an attribute"),
+    # what a deny-list let through: torch's own attributes lead everywhere, and unlisted functions do the job
+    ("attention", "m = torch.sys.modules['references']", "may not use torch.sys.modules"),
+    ("attention", "f = torch.builtins.getattr(F, 'scaled_dot_' + 'product_attention')", "may not use torch.builtins"),
+    ("encoder_layer", "return F.group_norm(x.transpose(1, 2), 1).transpose(1, 2)", "may not use F.group_norm"),
+    ("pooling", "text = open('tests/grading/references.py').read()", "may not use open"),
+    ("pooling", "source = torch.importlib.import_module('minisbert.pooling')", "may not use torch.importlib"),
+    ("pooling", "g = (lambda: 0).__globals__", "may not use .__globals__"),
+    ("pooling", "t = torch\n    m = t.sys", "may not use .sys"),
+    ("pooling", "name = ''.join(['o', 's'])", "may not use .join"),
+    ("pooling", "return self.__class__", "may not use private names"),
 ])
-def test_ready_made_versions_and_ways_around_the_grader_are_refused(assignment, code, message):
-    block = Block(assignment, "    ", "", "", "", [f"    {code}\n"], 10)
-    problems = block_problems(block, "x.py")
-    assert problems and all(p.startswith(f"x.py, line 11: assignment {assignment!r}") for p in problems)
+def test_anything_off_the_allow_list_is_refused_with_its_line(assignment, code, message):
+    block = Block(assignment, "    ", "", "", "", [f"    {line}\n" for line in code.split("\n    ")], 10)
+    problems = block_problems(block, "x.py", {"q", "k", "v", "x", "mask"})
+    assert problems and all(p.startswith(f"x.py, line 1") and repr(assignment) in p for p in problems)
     assert any(message in p for p in problems), problems
+
+
+def test_a_line_at_column_0_is_refused():
+    """It would compile as module-level code and could redefine what the grading tests import."""
+    block = Block("pooling", "    ", "", "", "", ["    y = tokens.sum(1)\n", "mean_pool = lambda *a: 0\n"], 10)
+    assert any("line 12" in p and "indented inside its function" in p for p in block_problems(block, "x.py", {"tokens"}))
+
+
+def test_a_graded_process_that_ends_abnormally_scores_zero_whatever_its_report_says(tmp_path):
+    """The grading run writes a passing report and kills itself: the report does not count."""
+    from minisbert.course.grader import PYTEST_INI, _grade_one
+    tree = tmp_path / "course"
+    (tree / "tests" / "grading").mkdir(parents=True)
+    (tree / "tests" / "grading" / "test_grade_pooling.py").write_text(textwrap.dedent("""\
+        import os, signal, sys
+        import pytest
+
+        @pytest.mark.points(15)
+        def test_everything():
+            xml = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--junitxml="))
+            with open(xml, "w") as f:
+                f.write('<testsuites><testsuite><testcase name="test_everything"/></testsuite></testsuites>')
+            os.kill(os.getpid(), signal.SIGKILL)
+    """))
+    ini = tmp_path / "grader.ini"
+    ini.write_text(PYTEST_INI)
+    result = _grade_one("pooling", tree, ini, None, 120)
+    assert result.earned == 0 and "ended with status -9" in result.message, result
 
 
 def test_the_library_scores_full_marks():
@@ -115,8 +153,8 @@ def test_the_student_edition_holds_no_solution_and_scores_zero(tmp_path):
     assert leaked_solutions(edition, ROOT) == []
     # The lessons print the library's code (show): the instructor's outputs hold solutions, the edition's none.
     attention = json.loads((ROOT / "lessons" / "03_attention.ipynb").read_text(encoding="utf-8"))
-    assert any("scores = q @ k.transpose(-2, -1)" in "".join(o.get("text", ""))
-               for c in attention["cells"] for o in c.get("outputs", []))
+    assert any("scores = q @ k.transpose(-2, -1)" in "".join(o.get("text", "") + o.get("data", {}).get("text/plain", ""))
+               for c in attention["cells"] for o in c.get("outputs", []))  # show(): a display's text/plain
     edition_attention = json.loads((edition / "lessons" / "03_attention.ipynb").read_text(encoding="utf-8"))
     assert not any(c.get("outputs") for c in edition_attention["cells"])
     shutil.copy(ROOT / "lessons" / "03_attention.ipynb", edition / "lessons" / "03_attention.ipynb")
@@ -163,9 +201,9 @@ def test_a_copy_that_games_the_grader_loses_exactly_the_gamed_assignments(tmp_pa
     results = {r.name: r for r in grade(copy, ROOT)}
     summary = report(list(results.values()))
     assert results["attention"].earned == 0, summary
-    assert "may not call F.scaled_dot_product_attention" in results["attention"].message
+    assert "may not use F.scaled_dot_product_attention" in results["attention"].message
     assert results["encoder_layer"].earned == 0, summary
-    assert "may not call F.layer_norm" in results["encoder_layer"].message
+    assert "may not use F.layer_norm" in results["encoder_layer"].message
     assert results["pooling"].earned == 0 and results["losses"].earned == 0, summary
     assert "NotImplementedError" not in results["pooling"].message + results["losses"].message
     kept = [n for n in ASSIGNMENTS if n not in ("attention", "encoder_layer", "pooling", "losses")]

@@ -61,8 +61,13 @@ def _info(name: str) -> dict:
     return _store(reference_dir())[0].get("checks", {}).get(name, {})
 
 
+# Fields that are texts of their own, translated in the lesson's catalogue under this context.
+TRANSLATED_FIELDS = {"claim": "claim", "what": "refused"}
+
+
 def _say(template: str, **fields) -> str:
     """A check.py message in the learner's language (course/language.py), its fields filled in."""
+    fields = {k: translate(TRANSLATED_FIELDS[k], v) if k in TRANSLATED_FIELDS else v for k, v in fields.items()}
     return translate("check", template).format(**fields)
 
 
@@ -141,7 +146,7 @@ def check_that(name: str, condition: bool, claim: str) -> None:
     """A property rather than a value, e.g. claim="training raised the Spearman (61.2 -> 70.4)"."""
     if not condition:
         _fail(name, "expected that {claim}; it is not so", claim=claim)
-    print(f"✓ {name}: {claim}")
+    print(f"✓ {name}: {translate('claim', claim)}")
 
 
 def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
@@ -170,4 +175,4 @@ def check_by_hand(name: str, function, refused: dict[str, str]) -> None:
             continue
         if called in refused:
             _fail(name, "this exercise asks for the computation written out, and your code uses {called} ({what}); "
-                        "write it out yourself", called=called, what=translate("refused", refused[called]))
+                        "write it out yourself", called=called, what=refused[called])

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STUB_TAG, ALLOWED_TAG = "exercise", "raises-exception"
+HINTED = re.compile(r"^(hint|提示): ", re.M)  # a check's hint line, in either edition (course/language.py)
 HEADING = re.compile(r"^# (?:%% )?Exercise (\d+)\b")
 WRONG = re.compile(r"^# %% Wrong (\d+): (.+?)(?: \[says: (.+)\])?$")
 
@@ -177,7 +178,7 @@ def unfinished_checks_failed(nb) -> list[str]:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if not errors:
             problems.append(f"exercise {e.number}: the check passed with the stub left empty")
-        elif errors[0]["ename"] != "CheckFailed" or "hint:" not in errors[0]["evalue"]:
+        elif errors[0]["ename"] != "CheckFailed" or not HINTED.search(errors[0]["evalue"]):
             problems.append(f"exercise {e.number}: the empty stub gave {errors[0]['ename']}: "
                             f"{errors[0]['evalue'][:200]} (expected CheckFailed with a hint)")
     return problems
