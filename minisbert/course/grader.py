@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..support.errors import MissingFileError
 from .assignments import ASSIGNMENTS, Block, fill_blocks, parse_blocks, student_blocks
-from .rules import block_problems
+from .rules import block_problems, enclosing_arguments
 
 # What the grading tests need from the instructor's tree; nothing else is copied.
 INSTRUCTOR_PARTS = ("minisbert", "tests/grading", "lessons/reference")
@@ -123,10 +123,13 @@ def _put_student_blocks(student: Path, instructor: Path, tree: Path) -> dict[str
             refused.update({n: problem for n in names if n not in refused})
             continue
         found[rel] = blocks
+        places = [p.line for p in parse_blocks(mine, str(rel)) if isinstance(p, Block)]
         for i, block in enumerate(blocks):
             alone = [None] * len(blocks)
             alone[i] = block.body
-            problems = block_problems(block, str(rel)) or _compile_problems(fill_blocks(mine, alone, str(rel)), rel)
+            arguments = enclosing_arguments(mine, places[i])
+            problems = block_problems(block, str(rel), arguments) \
+                or _compile_problems(fill_blocks(mine, alone, str(rel)), rel)
             if problems and block.name not in refused:
                 refused[block.name] = problems[0]
     for rel in files:
@@ -166,7 +169,12 @@ def _grade_one(name: str, tree: Path, ini: Path, refusal: str | None, timeout: i
     try:
         done = subprocess.run(command, cwd=tree, env=_environment(tree), capture_output=True, text=True,
                               timeout=timeout)
+        # pytest ends 0 (all passed) or 1 (some failed); anything else (killed, crashed, interrupted, an
+        # exit forced from inside) scores 0, whatever report it left behind
         crash = None if xml.is_file() else _last_line(done.stdout + done.stderr)
+        if done.returncode not in (0, 1):
+            crash = f"the graded process ended with status {done.returncode} (killed, crashed or stopped): " \
+                    "nothing it wrote counts"
     except subprocess.TimeoutExpired:
         crash = f"the grading tests took longer than {timeout} s"
     seconds = time.perf_counter() - start

@@ -1,23 +1,24 @@
-"""What a solution block may not contain: torch's ready-made version of what it grades, and the
-means to change the grader instead of passing it.
+"""What a solution block may use: an allow-list, read from the block's source before anything runs.
 
-The grader reads each block of a student's copy with `ast` before running anything
-(`block_problems`). Only the blocks are checked, because only the blocks are run: the
-grader puts them into the instructor's own files (assignments.fill_blocks), so the
-imports and module-level code around them are the instructor's.
+A deny-list cannot be complete: `torch` carries `sys`, `os`, `builtins` and `importlib` as
+attributes, and ready-made functions nobody thought to list (a group norm over one group is a
+layer norm) do the graded job too. So a block may use only:
 
-Allowed everywhere: tensor arithmetic, matmul (@), softmax, exp, log, erf, sqrt, mean,
-sum, max, masked_fill, dropout, nn.Linear and the other modules the class already
-holds (self.something). Refused (an assignment scores 0 with the message):
+- its function's arguments and local names, and the names it assigns itself;
+- `self.<attribute>` of its own module (its layers, weights and settings), at any depth;
+- Python's arithmetic, comparisons, control flow, comprehensions and lambdas;
+- the built-ins of BUILTINS, and the names of its own file listed for its assignment (FILE_NAMES);
+- the functions of TORCH_FUNCTIONS (torch.*, F.*, nn.*, math.*), written by their dotted name;
+- on any other value (a tensor, a list, an optimizer), the methods and attributes of METHODS.
 
-- per assignment, a call that does the whole graded concept in one line (FORBIDDEN);
-- in every block, a way around the rules: imports, global/nonlocal, assigning to or
-  deleting an attribute (torch.allclose = ...), private or dunder names
-  (torch._C, x.__class__), and the built-ins that reach names by string or run
-  code (getattr, eval, exec, ...).
+The one-call versions of each graded concept (F.scaled_dot_product_attention, F.layer_norm,
+F.gelu, ...) are simply not on the lists. Anything else (an attribute of torch that is not a listed
+function, a name that is not the block's own, an import, a private name) refuses the block, with the
+line and the name. Every line of a block must also be indented inside its function: a line at
+column 0 would run as module-level code and could redefine what the grading tests import.
 
-This is a deterrent read from the source, not a sandbox: the student's code still runs
-as Python, in a subprocess with a scrubbed environment (grader.py).
+This is read from the source; the student's code then runs in a subprocess with a scrubbed
+environment (grader.py), as the same OS user (docs/instructors.md says what that does not stop).
 """
 
 from __future__ import annotations
@@ -27,80 +28,149 @@ import textwrap
 
 from .assignments import Block
 
-ATTENTION = {
-    "scaled_dot_product_attention": "write softmax(Q K^T / sqrt(d) + mask) V yourself",
-    "MultiheadAttention": "write the attention yourself",
-    "multi_head_attention_forward": "write the attention yourself",
+MODULES = {"torch": "torch", "F": "torch.nn.functional", "nn": "torch.nn", "math": "math"}
+TORCH_FUNCTIONS = {
+    # building tensors, types and constants
+    "torch.arange", "torch.zeros", "torch.ones", "torch.zeros_like", "torch.ones_like", "torch.full",
+    "torch.full_like", "torch.empty", "torch.eye", "torch.tensor", "torch.as_tensor", "torch.finfo",
+    "torch.float32", "torch.float16", "torch.bfloat16", "torch.float64", "torch.long", "torch.int64",
+    "torch.bool", "torch.no_grad",
+    # element-wise and reductions
+    "torch.exp", "torch.log", "torch.sqrt", "torch.rsqrt", "torch.erf", "torch.tanh", "torch.abs",
+    "torch.pow", "torch.where", "torch.clamp", "torch.maximum", "torch.minimum", "torch.max", "torch.min",
+    "torch.sum", "torch.mean", "torch.var", "torch.logsumexp", "torch.softmax", "torch.log_softmax",
+    "torch.sigmoid", "torch.relu", "torch.norm",
+    # shapes and products
+    "torch.cat", "torch.stack", "torch.matmul", "torch.bmm", "torch.einsum", "torch.transpose",
+    "torch.diagonal", "torch.diag", "torch.triu", "torch.tril", "torch.masked_fill",
+    # torch.nn.functional: what the solutions and reasonable variants use, not the graded concepts
+    "F.softmax", "F.log_softmax", "F.dropout", "F.relu", "F.normalize", "F.cosine_similarity",
+    "F.cross_entropy", "F.mse_loss", "F.pad", "F.one_hot", "F.linear",
+    # the training step's gradient clipping
+    "torch.nn.utils.clip_grad_norm_", "nn.utils.clip_grad_norm_",
+    # math
+    "math.sqrt", "math.log", "math.exp", "math.pi", "math.e", "math.inf", "math.erf",
 }
-LAYER_NORM = {
-    "layer_norm": "write (x - mean) / sqrt(var + eps) * weight + bias yourself",
-    "native_layer_norm": "write (x - mean) / sqrt(var + eps) * weight + bias yourself",
-    "LayerNorm": "use the class's own LayerNorm (self.LayerNorm), which you write in layers.py",
+BUILTINS = {"range", "len", "min", "max", "abs", "float", "int", "bool", "sum", "enumerate", "zip", "tuple",
+            "list", "dict", "set", "isinstance", "reversed", "sorted", "any", "all", "round", "slice", "print",
+            "ValueError", "TypeError", "RuntimeError", "NotImplementedError", "None", "True", "False"}
+METHODS = {
+    # shape and type
+    "shape", "size", "dim", "ndim", "numel", "dtype", "device", "view", "view_as", "reshape", "transpose",
+    "permute", "contiguous", "unsqueeze", "squeeze", "expand", "expand_as", "repeat", "flatten", "unflatten",
+    "to", "float", "double", "half", "long", "bool", "int", "type_as", "T", "mT", "t",
+    # arithmetic and reductions
+    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "values", "indices",
+    "clamp", "clamp_min", "clamp_max", "masked_fill", "softmax", "log_softmax", "exp", "log", "sqrt", "rsqrt",
+    "pow", "abs", "erf", "tanh", "sigmoid", "relu", "matmul", "mm", "bmm", "norm", "neg", "add", "sub", "mul",
+    "div", "diagonal", "diag", "eq", "ne", "lt", "gt", "le", "ge", "logical_not", "any", "all", "cumsum",
+    "gather", "index_select", "narrow", "chunk", "split", "unbind", "where", "logsumexp", "square",
+    "item", "tolist", "detach", "clone", "new_zeros", "new_ones", "new_full", "new_tensor", "weight", "bias",
+    # a training step's objects: the loss, the optimizer, the scheduler, the scaler
+    "backward", "step", "zero_grad", "scale", "unscale_", "update", "param_groups", "parameters",
+    # lists and dicts
+    "append", "extend", "items", "keys", "get",
 }
-# assignment: {the last part of a torch name it may not use (F.gelu -> "gelu"): what to do instead}.
-# Reached through anything but `self.` (nn.LayerNorm is torch's; self.LayerNorm is the student's own).
-FORBIDDEN = {
-    "attention": ATTENTION,
-    "multihead": ATTENTION,
-    "encoder_layer": {**ATTENTION, **LAYER_NORM,
-                      "gelu": "write 0.5 x (1 + erf(x / sqrt(2))) yourself",
-                      "GELU": "write 0.5 x (1 + erf(x / sqrt(2))) yourself",
-                      "TransformerEncoderLayer": "write the layer from its parts yourself"},
-    "embeddings": LAYER_NORM,
-    # Torch has no one-call version of masked pooling, of these objectives or of a training step:
-    # their building blocks (F.cosine_similarity, F.mse_loss, F.cross_entropy, clip_grad_norm_)
-    # are allowed, and the graded part is what goes into them.
-    "pooling": {},
-    "losses": {},
-    "training_step": {},
-}
-# The library's own finished versions, reachable by their bare names from the graded modules.
-FORBIDDEN_NAMES = {
-    "pooling": {"mean_sqrt_len_pool": "compute the mean yourself", "weighted_mean_pool": "compute the mean yourself"},
-}
-ESCAPES = {"getattr", "setattr", "delattr", "eval", "exec", "compile", "globals", "locals", "vars", "open",
-           "breakpoint", "input", "exit", "quit"}
+# Names of a graded file a block may call, per assignment (the student's own code elsewhere in the file).
+FILE_NAMES = {"encoder_layer": {"gelu"}, "losses": {"_cosine_matrix"}}
+# Methods of a module (self....) that change the module or reach outside it rather than compute.
+MODULE_CHANGES = {"register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+                  "register_backward_hook", "register_buffer", "register_parameter", "load_state_dict",
+                  "apply", "add_module", "register_module", "state_dict", "modules", "named_modules", "children"}
+ALLOWED = ("its function's arguments and its own names, self.<attribute>, Python arithmetic and control flow, "
+           "and the listed torch/F/math functions and tensor methods (minisbert/course/rules.py)")
 
 
-def block_problems(block: Block, where: str) -> list[str]:
-    """Why this block may not be graded (empty when it may): each problem with its line."""
+def enclosing_arguments(source: str, line: int) -> set[str]:
+    """The parameters and local names of the innermost function of `source` that holds the given line."""
+    names: set[str] = set()
+    best = None
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= node.end_lineno:
+            if best is None or node.lineno > best.lineno:
+                best = node
+    if best is not None:
+        a = best.args
+        names = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
+        names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+        names |= {n.id for n in ast.walk(best) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def block_problems(block: Block, where: str, arguments: set[str] = frozenset()) -> list[str]:
+    """Why this block may not be graded (empty when it may): each problem with its line.
+    arguments: the parameters and locals of the function the block sits in (enclosing_arguments)."""
+    problems = [f"{where}, line {block.line + i}: assignment {block.name!r}: every line of a block must be indented "
+                f"inside its function (a line at column 0 would run as module-level code)"
+                for i, line in enumerate(block.body, 1) if line.strip() and not line[:1].isspace()]
     code = textwrap.dedent("".join(block.body))
     try:
         tree = ast.parse(code)
     except SyntaxError as e:
-        return [f"{where}, line {block.line + (e.lineno or 0)}: the code does not parse ({e.msg})"]
-    problems = []
-    for node in ast.walk(tree):
-        why = _refusal(block.name, node)
-        if why:
-            problems.append(f"{where}, line {block.line + node.lineno}: assignment {block.name!r} {why}")
+        return problems + [f"{where}, line {block.line + (e.lineno or 0)}: the code does not parse ({e.msg})"]
+    own = set(arguments) | {"self"} | FILE_NAMES.get(block.name, set())
+    own |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    own |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    own |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for node, why in _refusals(tree, own):
+        problems.append(f"{where}, line {block.line + node.lineno}: assignment {block.name!r} {why}")
     return problems
 
 
-def _refusal(name: str, node: ast.AST) -> str | None:
-    forbidden, names = FORBIDDEN[name], FORBIDDEN_NAMES.get(name, {})
-    if isinstance(node, ast.Attribute):
-        if node.attr.startswith("_"):
-            return f"may not use private names ({ast.unparse(node)})"
-        own = isinstance(node.value, ast.Name) and node.value.id == "self"
-        if node.attr in forbidden and not own:
-            return f"may not call {ast.unparse(node)}: {forbidden[node.attr]}"
-    elif isinstance(node, ast.Name):
-        if node.id.startswith("__"):
-            return f"may not use {node.id}"
-        if node.id in ESCAPES:
-            return f"may not call {node.id}(): it reaches names by string or runs code the grader cannot read"
-        if node.id in names:
-            return f"may not call the library's {node.id}: {names[node.id]}"
-    elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        return "may not import: use the names the module already imports"
-    elif isinstance(node, (ast.Global, ast.Nonlocal)):
-        return "may not declare global or nonlocal names"
-    elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-        for target in targets:
-            for part in ast.walk(target):
-                if isinstance(part, ast.Attribute):
-                    return f"may not assign to or delete an attribute ({ast.unparse(part)}): compute values, " \
-                           "do not change modules or objects"
+def _dotted(node: ast.AST) -> list[str] | None:
+    """['torch', 'nn', 'functional', 'gelu'] for torch.nn.functional.gelu; None when not a plain dotted name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
+
+
+def _refusals(tree: ast.AST, own: set[str]):
+    """(node, why) for everything in the tree that is not on the allow-list."""
+    inner = set()  # attribute nodes already judged as part of a longer dotted name
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, "may not import: use the names the module already imports"
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            yield node, "may not declare global or nonlocal names"
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            if any(isinstance(part, ast.Attribute) for t in targets for part in ast.walk(t)):
+                yield node, ("may not assign to or delete an attribute: compute values, do not change modules "
+                             "or objects")
+        elif isinstance(node, ast.Attribute) and node not in inner:
+            why = _attribute_refusal(node, own, inner)
+            if why:
+                yield node, why
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id not in own and node.id not in BUILTINS and node.id not in MODULES:
+                yield node, f"may not use {node.id}: a block may use {ALLOWED}"
+
+
+def _attribute_refusal(node: ast.Attribute, own: set[str], inner: set) -> str | None:
+    value = node.value
+    while isinstance(value, ast.Attribute):  # the whole chain is judged here, once
+        inner.add(value)
+        value = value.value
+    dotted = _dotted(node)
+    if dotted is not None and dotted[0] in MODULES and dotted[0] not in own:
+        name = ".".join(dotted)
+        if name in TORCH_FUNCTIONS or ".".join([dotted[0], *dotted[1:]]) in TORCH_FUNCTIONS:
+            return None
+        return f"may not use {name}: it is not one of the allowed functions; a block may use {ALLOWED}"
+    if dotted is not None and dotted[0] == "self":
+        private = [p for p in dotted[1:] if p.startswith("_")]
+        if private:
+            return f"may not use private names ({'.'.join(dotted)})"
+        if dotted[-1] in MODULE_CHANGES:
+            return f"may not use {'.'.join(dotted)}: it changes the module instead of computing with it"
+        return None
+    # a method or attribute of a value: a tensor, an optimizer, a list; chains on it are checked part by part
+    chain = node
+    while isinstance(chain, ast.Attribute):
+        if chain.attr not in METHODS:
+            shown = ast.unparse(chain)
+            return f"may not use .{chain.attr} ({shown[:60]}): it is not an allowed method; a block may use {ALLOWED}"
+        chain = chain.value
     return None
