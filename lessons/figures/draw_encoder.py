@@ -131,12 +131,12 @@ PRE_POST = {
            "pre_note": "the residual path (red) bypasses\nevery LayerNorm; a last LayerNorm\n"
                        "follows the final layer",
            "title": "where LayerNorm sits in an encoder layer"},
-    "zh": {"attn": "多头注意力", "ffn": "前馈网络（FFN）", "ln": "层规范化",
-           "post": "后置层规范化 post-LN（BERT、原始 Transformer）：\n先相加，再层规范化",
-           "pre": "前置层规范化 pre-LN（GPT-2 及许多后来的编码器）：\n层规范化放在分支内部",
-           "post_note": "残差路径（红色）穿过\n每一个层规范化",
-           "pre_note": "残差路径（红色）绕过\n所有层规范化；最后一层\n之后再加一个层规范化",
-           "title": "编码器层中层规范化（LayerNorm）的位置"},
+    "zh": {"attn": "多头注意力", "ffn": "前馈网络（FFN）", "ln": "层归一化",
+           "post": "后归一化 post-LN（BERT、原始 Transformer）：\n先相加，再层归一化",
+           "pre": "前归一化 pre-LN（GPT-2 及许多后来的编码器）：\n层归一化放在分支内部",
+           "post_note": "残差路径（红色）穿过\n每一个层归一化",
+           "pre_note": "残差路径（红色）绕过\n所有层归一化；最后一层\n之后再加一个层归一化",
+           "title": "编码器层中层归一化（LayerNorm）的位置"},
 }
 
 
@@ -154,9 +154,9 @@ POST_LN = {
     "en": {"steps": ["x  (B, L, H)", "multi-head attention", "dense W^O", "add  x + ·", "LayerNorm  ->  a",
                      "dense H -> 4H, GELU", "dense 4H -> H", "add  a + ·", "LayerNorm  ->  y"],
            "res": ["residual: x", "residual: a"], "title": "BERT's encoder layer (post-LN): LayerNorm after each sum"},
-    "zh": {"steps": ["x  (B, L, H)", "多头注意力", "全连接 W^O", "相加  x + ·", "层规范化  ->  a",
-                     "全连接 H -> 4H，GELU", "全连接 4H -> H", "相加  a + ·", "层规范化  ->  y"],
-           "res": ["残差：x", "残差：a"], "title": "BERT 的编码器层（post-LN）：每次相加之后做层规范化"},
+    "zh": {"steps": ["x  (B, L, H)", "多头注意力", "全连接 W^O", "相加  x + ·", "层归一化  ->  a",
+                     "全连接 H -> 4H，GELU", "全连接 4H -> H", "相加  a + ·", "层归一化  ->  y"],
+           "res": ["残差：x", "残差：a"], "title": "BERT 的编码器层（post-LN）：每次相加之后做层归一化"},
 }
 
 
@@ -183,7 +183,7 @@ STACK = {
            "out": "one vector per token (last hidden state)", "mask": "attention mask (B, L)\n1 = token, 0 = padding",
            "same": "every layer keeps the shape (B, L, H)"},
     "zh": {"title": "作为编码器的 BERT：输入词元 id，每个词元输出一个向量（all-MiniLM-L6-v2：N = 6，H = 384）",
-           "ids": "词元 id", "emb": "嵌入层：词元嵌入 + 片段嵌入 + 位置嵌入，层规范化",
+           "ids": "词元 id", "emb": "嵌入层：词元嵌入 + 片段嵌入 + 位置嵌入，层归一化",
            "layer": "第 {i} 个编码器层：多头注意力（12 个头）+ 前馈网络 384→1536→384",
            "out": "每个词元一个向量（最后一层的隐状态）", "mask": "注意力掩码 (B, L)\n1 = 词元，0 = 填充",
            "same": "每一层都保持形状 (B, L, H)"},
@@ -226,7 +226,7 @@ MLM_NSP = {
                        "(RoBERTa later dropped NSP.)"},
     "zh": {"title": "BERT 在句子对上的预训练：掩蔽语言模型（MLM）+ 下一句预测（NSP）",
            "enc": "BERT 编码器（每个位置关注所有位置，双向）", "pred": "预测\n“{w}”",
-           "head": "全连接、GELU、层规范化；\n在 30522 个子词上\n做 softmax",
+           "head": "全连接、GELU、层归一化；\n在 30522 个子词上\n做 softmax",
            "nsp": "基于 C 的分类器：\nIsNext 还是 NotNext？", "C": "C",
            "mlm_note": "MLM：随机选出 15% 的词元位置；被选中的词元 80% 替换为 [MASK]，10% 替换为随机词元，"
                        "10% 保持不变；\n只在被选中的位置上计算交叉熵损失。",

@@ -70,10 +70,10 @@ EMBEDDING_SUM = {
            "sum": "sum per position  →  LayerNorm  (→ dropout while training)\n"
                   "→  (B, L, H) = (1, 11, 384), into encoder layer 1",
            "sentence": ["sentence A", "sentence B"]},
-    "zh": {"title": "BERT 的输入：每个位置上三种嵌入相加，再做层规范化（LayerNorm）",
+    "zh": {"title": "BERT 的输入：每个位置上三种嵌入相加，再做层归一化（LayerNorm）",
            "tokens": "输入词元", "token": "词元嵌入\n（查表 30522 × 384）",
            "segment": "片段嵌入（segment）\n（查表 2 × 384）", "position": "位置嵌入\n（查表 512 × 384）",
-           "sum": "逐位置相加  →  层规范化（训练时再做暂退法 dropout）\n"
+           "sum": "逐位置相加  →  层归一化（训练时再做暂退法 dropout）\n"
                   "→  (B, L, H) = (1, 11, 384)，送入第 1 个编码器层",
            "sentence": ["句子 A", "句子 B"]},
 }
