@@ -78,6 +78,31 @@ def machine() -> str:
             f"Python {platform.python_version()}, torch {torch.__version__}")
 
 
+# The files whose code each benchmark's figures depend on (besides the script itself and this file): a
+# change to any of them after a result's recorded commit makes its figures stale
+# (tests/test_figure_provenance.py). Folders stand for every file in them.
+MODEL = ["minisbert/tokenizers", "minisbert/config.py", "minisbert/attention.py", "minisbert/layers.py",
+         "minisbert/bert.py", "minisbert/pooling.py", "minisbert/sbert.py", "minisbert/fast", "minisbert/loading"]
+TRAINING = ["minisbert/training.py", "minisbert/losses.py", "minisbert/trainkit", "minisbert/evaluation.py",
+            "minisbert/similarity.py"]
+SOURCES = {
+    "benchmarks/tokenizer_speed.py": ["minisbert/tokenizers"],
+    "benchmarks/sts_parity.py": MODEL + ["minisbert/similarity.py", "minisbert/evaluation.py"],
+    "benchmarks/encode_speed.py": MODEL,
+    "benchmarks/compile_speed.py": MODEL,
+    "benchmarks/e5_speed.py": MODEL,
+    "benchmarks/startup_memory.py": ["minisbert"],
+    "benchmarks/train_results.py": MODEL + TRAINING,
+    "benchmarks/gpu_check.sh": MODEL + TRAINING + ["benchmarks/gpu_pack.py", "benchmarks/encode_speed.py",
+                                                   "benchmarks/train_results.py"],
+}
+
+
+def sources_of(script: str) -> list[str]:
+    """The files a script's figures depend on: its own, this module, and SOURCES[script]."""
+    return sorted({script, "benchmarks/common.py", *SOURCES.get(script, ["minisbert"])})
+
+
 @functools.cache
 def provenance() -> dict:
     """What produced a figure: the command, the commit (with -dirty for uncommitted changes), date, machine.
@@ -96,7 +121,9 @@ def provenance() -> dict:
     script = Path(sys.argv[0]).resolve()
     command = " ".join(["python", str(script.relative_to(REPO)) if script.is_relative_to(REPO) else sys.argv[0],
                         *sys.argv[1:]])
-    return {"command": command, "commit": commit, "date": time.strftime("%Y-%m-%d"), "machine": machine()}
+    rel = script.relative_to(REPO).as_posix() if script.is_relative_to(REPO) else script.name
+    return {"command": command, "commit": commit, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
+            "sources": sources_of(rel)}
 
 
 def print_table(title: str, header: list[str], rows: list[list], json_path: str | Path | None = None):
