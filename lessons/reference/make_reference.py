@@ -77,7 +77,8 @@ def setup(s):  # lesson 00
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
     s.tensor("setup.a", torch.tensor(a))
     s.tensor("setup.b", torch.tensor(b))
-    s.tensor("setup.product", torch.tensor(a @ b), hint="multiply a (3, 4) by b (4, 2): a @ b")
+    s.tensor("setup.product", torch.tensor(a @ b),
+             hint="write the three loops: out[i, j] is the sum over k of a[i, k] * b[k, j], with a (3, 4) and b (4, 2)")
 
 
 def tokenization(s, tok):  # lesson 01, 12
@@ -119,7 +120,8 @@ def layers(s, tok, bert):  # lessons 02-06
     s.tensor("sdpa.probs", scores.softmax(-1), hint="padding keys must get probability 0: add a large "
              "negative number to their scores before the softmax")
     s.tensor("sdpa.output", F.scaled_dot_product_attention(q, k, v, attn_mask=allowed),
-             hint="divide the scores by sqrt(d), the size of one head, before the softmax")
+             hint="divide the scores by sqrt(d), the size of one head, and give the padding keys (keep == 0, seen as "
+                  "(B, 1, 1, L)) a score of -inf or a large negative number, before the softmax")
     s.tensor("attention.layer0.probs", out.attentions[0], hint="attention probabilities of layer 0, "
              "(B, heads, queries, keys); each row sums to 1 and padding columns are 0")
 
