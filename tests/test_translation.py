@@ -146,3 +146,18 @@ def test_use_language_refuses_an_unknown_language_and_works_from_lessons_when_st
     monkeypatch.chdir(LESSONS / "zh")
     language.use_language("zh")
     assert Path.cwd() == LESSONS  # data/faq.csv and the like, shared by both editions
+
+
+@pytest.mark.parametrize("lesson", [p.name for p in translation.english_notebooks()])
+def test_the_executed_chinese_notebook_prints_its_checks_in_chinese(lesson):
+    """Outputs as fresh as the catalogue: no check in the Chinese edition printed a translated claim in English."""
+    english, path = LESSONS / lesson, translation.translated_path(LESSONS / lesson)
+    if not path.is_file():
+        pytest.fail(f"no lessons/zh/{lesson}")
+    claims = {msgid for ctxt, msgid in translation._runtime_messages(nbformat.read(english, as_version=4))
+              if ctxt == "claim"}
+    printed = "".join(o.get("text", "") for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+                      for o in c.outputs if o.output_type == "stream")
+    english_lines = [line for line in printed.splitlines()
+                     if line.startswith("✓") and any(line.endswith(": " + claim) for claim in claims)]
+    assert not english_lines, f"re-execute lessons/zh/{lesson}: {english_lines[:3]}"
