@@ -6,7 +6,7 @@ block below in place of the exercise's cell, so every check must pass.
 
 # %% Exercise 1: the layer with tanh GELU
 def layer_tanh_gelu(x, mask):
-    """x: (B, L, H); mask: additive (B, 1, 1, L). Returns layer 0's output (B, L, H) with the tanh GELU."""
+    """x: (B, L, H); mask: additive (B, 1, 1, L). Returns layer 1's output (encoder.layer[0]) (B, L, H) with the tanh GELU."""
     def gelu_tanh(t):
         return 0.5 * t * (1 + torch.tanh(math.sqrt(2 / math.pi) * (t + 0.044715 * t ** 3)))
     context, _ = layer.attention.self(x, mask)
