@@ -87,7 +87,7 @@ def main() -> int:
     ap.add_argument("--edition", choices=["en", "zh", "both"], default="both",
                     help="the English lessons, the Chinese edition (lessons/zh/) or both (default)")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per lesson (default 180)")
-    ap.add_argument("--budget", type=int, default=1200, help="seconds for all lessons together (default 1200)")
+    ap.add_argument("--budget", type=int, default=2400, help="seconds for all lessons together (default 2400)")
     args = ap.parse_args()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     paths = notebooks(args.lessons, ["en", "zh"] if args.edition == "both" else [args.edition])
