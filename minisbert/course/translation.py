@@ -34,7 +34,7 @@ LANGUAGE_CELL = ('from minisbert.course.language import use_language\n'
                  'use_language("zh")  # 检查结果和提示用中文显示；代码与英文版相同，数据在 lessons/ 下共用')
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
-CHECK_CALL = re.compile(r"""check_(?:close|equal|that|by_hand)\(\s*["']([\w.\-]+)["']""")
+CHECK_CALL = re.compile(r"""check_(?:close|equal|that|by_hand)\(\s*["']([\w.@\-]+)["']""")  # eval.faq.mrr@10
 
 
 def english_notebooks(prefixes: list[str] | None = None) -> list[Path]:
