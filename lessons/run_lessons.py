@@ -15,9 +15,10 @@ each notebook from its own folder as Jupyter would start it.
 
 Exercises (minisbert/course/exercises.py): as committed, each stub is empty and its
 check must fail with a hint; with --solutions the notebook runs with every stub
-replaced by its block of solutions/NN_name.py, and every check must pass, after each
-of the wrong answers in that file (`# %% Wrong N: ...`) has been run through the same
-check and rejected (the bonus, which has no exercises, runs as it is). In the Chinese edition an
+replaced by its block of solutions/NN_name.py, and every check must pass, after the
+empty stub (it must fail with a hint) and each of the wrong answers in that file
+(`# %% Wrong N: ...`) have been run through the same check and rejected; so one solved
+run checks the empty case too (the bonus, which has no exercises, runs as it is). In the Chinese edition an
 empty stub's check must fail in Chinese.
 """
 

@@ -83,7 +83,8 @@ def test_fill_puts_each_solution_in_place_and_makes_the_checks_strict(tmp_path):
     blocks = solution_blocks(tmp_path / "solutions.py")
     assert blocks == {1: "# Exercise 1: double\ndef f(x):\n    return 2 * x\n"}  # the answers are not code
     filled = fill(nb, blocks)
-    assert filled.cells[1].source == blocks[1] and filled.cells[3].metadata["tags"] == []
+    assert filled.cells[1].source.startswith("# Exercise 1 as committed (the stub left empty)")  # the empty run first
+    assert filled.cells[2].source == blocks[1] and filled.cells[4].metadata["tags"] == []
     assert nb.cells[1].source.endswith("pass")  # the original is left as it was
     with pytest.raises(ValueError, match=r"no solution for \[1\]"):
         fill(nb, {})
@@ -126,7 +127,8 @@ def test_every_exercise_has_at_least_two_wrong_answers_that_its_check_must_rejec
 
 def test_a_wrong_answer_runs_before_the_solution_and_its_check_must_reject_it(tmp_path):
     nb = _notebook(("code", "# Exercise 1: double\ndef f(x):\n    pass", ("exercise",)),
-                   ("code", "if f(2) != 4:\n    raise CheckFailed('ex.double: got ' + str(f(2)))", ("raises-exception",)))
+                   ("code", "if f(2) != 4:\n    raise CheckFailed('ex.double: got ' + str(f(2)) + '\\nhint: double it')",
+                    ("raises-exception",)))
     nb.cells.insert(0, nbformat.v4.new_code_cell("from minisbert.course.check import CheckFailed"))
     (tmp_path / "solutions.py").write_text("# %% Exercise 1: double\ndef f(x):\n    return 2 * x\n\n"
                                            "# %% Wrong 1: adds instead [says: ex.double]\ndef f(x):\n    return x + 2\n\n"
@@ -134,7 +136,8 @@ def test_a_wrong_answer_runs_before_the_solution_and_its_check_must_reject_it(tm
     wrong = wrong_blocks(tmp_path / "solutions.py")
     assert [w.mistake for w in wrong[1]] == ["adds instead", "squares"] and wrong[1][0].says == "ex.double"
     filled = fill(nb, solution_blocks(tmp_path / "solutions.py"), wrong)
-    assert [c.source.splitlines()[0] for c in filled.cells[1:3]] == [
+    assert [c.source.splitlines()[0] for c in filled.cells[1:4]] == [
+        "# Exercise 1 as committed (the stub left empty): its check must fail with a hint",
         "# Exercise 1, a wrong answer (adds instead): the check must reject it",
         "# Exercise 1, a wrong answer (squares): the check must reject it"]
 
@@ -166,3 +169,21 @@ def test_by_hand_refuses_the_one_call_answer_and_allows_the_learners_own_helpers
     check_by_hand("ex.spearman", namespace["spearman"], {"rank": "the library's ranks"})  # its own helper
     run_cell("def best_cut(text, scores):\n    segment = text[:1]\n    return [segment]\n", namespace)
     check_by_hand("ex.cut", namespace["best_cut"], {"segment": "the library's Viterbi"})  # a variable, not a call
+
+
+def test_the_solved_run_also_runs_each_empty_stub_through_its_check():
+    """One run of the notebook, solved, covers the empty case: the stub as committed must make its check fail
+    with a hint (in English here; in the Chinese edition, 提示)."""
+    from minisbert.course.exercises import empty_stub_cell
+    from minisbert.support.errors import CheckFailed
+
+    def hinted(value):
+        if value is None:
+            raise CheckFailed("x: got None\nhint: write f")
+
+    code = empty_stub_cell(1, "# Exercise 1: double\ndef f(x):\n    pass", "check(f(2))")
+    exec(code, {"check": hinted})  # rejected with a hint: the cell passes
+    with pytest.raises(AssertionError, match="the check passed with the stub left empty"):
+        exec(code, {"check": lambda value: None})
+    with pytest.raises(AssertionError, match="failed without a hint"):
+        exec(code, {"check": lambda value: (_ for _ in ()).throw(CheckFailed("x: got None"))})

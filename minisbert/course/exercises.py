@@ -133,11 +133,30 @@ def rejection_cell(wrong: Wrong, check: str) -> str:
               f"    raise AssertionError({accepted!r})\n")
 
 
+def empty_stub_cell(number: int, stub: str, check: str) -> str:
+    """The code of a cell that runs an exercise's stub as committed (empty) and its check, which must fail with
+    CheckFailed and a hint in the learner's language: one run of the notebook, solved, covers the empty case."""
+    failed = f"exercise {number}: the check passed with the stub left empty"
+    unhinted = f"exercise {number}: the empty stub's check failed without a hint: "
+    return (f"# Exercise {number} as committed (the stub left empty): its check must fail with a hint\n"
+            f"from minisbert.course.check import CheckFailed as _CheckFailed\n"
+            f"from minisbert.course.language import translate as _translate\n{stub.rstrip()}\n\ntry:\n"
+            + textwrap.indent(check.rstrip() + "\n", "    ")
+            + f"except _CheckFailed as _error:\n"
+              f"    if _translate('check', 'hint') + ': ' not in str(_error):\n"
+              f"        raise AssertionError({unhinted!r} + str(_error))\n"
+              f"    print('✓ empty stub rejected with a hint:', str(_error).splitlines()[0][:160])\n"
+              f"else:\n"
+              f"    raise AssertionError({failed!r})\n")
+
+
 def fill(nb, solutions: dict[int, str], wrong: dict[int, list[Wrong]] | None = None):
     """A copy of the notebook with each stub replaced by its solution and every check made strict; before each
-    solution, a cell per wrong answer whose run fails unless the check rejects it."""
+    solution, a cell that runs the empty stub through the check (it must fail with a hint) and a cell per wrong
+    answer whose run fails unless the check rejects it."""
     filled = copy.deepcopy(nb)
     found = exercises(filled)
+    stubs = {e.number: _source(filled["cells"][e.stub]) for e in found}
     numbers = {e.number for e in found}
     missing, extra = sorted(numbers - set(solutions)), sorted(set(solutions) - numbers)
     stray = sorted(set(wrong or {}) - numbers)
@@ -151,8 +170,10 @@ def fill(nb, solutions: dict[int, str], wrong: dict[int, list[Wrong]] | None = N
             tags.remove(ALLOWED_TAG)
     for e in reversed(found):  # from the end, so that the earlier cells' indices stay valid
         check = _source(filled["cells"][e.check])
-        cells = [_code_cell(filled["cells"][e.stub], f"wrong-{e.number}-{k}", rejection_cell(w, check))
-                 for k, w in enumerate((wrong or {}).get(e.number, []))]
+        cells = [_code_cell(filled["cells"][e.stub], f"empty-{e.number}",
+                            empty_stub_cell(e.number, stubs[e.number], check))]
+        cells += [_code_cell(filled["cells"][e.stub], f"wrong-{e.number}-{k}", rejection_cell(w, check))
+                  for k, w in enumerate((wrong or {}).get(e.number, []))]
         filled["cells"][e.stub:e.stub] = cells
     return filled
 
