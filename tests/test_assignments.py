@@ -153,8 +153,9 @@ def test_the_student_edition_holds_no_solution_and_scores_zero(tmp_path):
     assert leaked_solutions(edition, ROOT) == []
     # The lessons print the library's code (show): the instructor's outputs hold solutions, the edition's none.
     attention = json.loads((ROOT / "lessons" / "03_attention.ipynb").read_text(encoding="utf-8"))
-    assert any("scores = q @ k.transpose(-2, -1)" in "".join(o.get("text", "") + o.get("data", {}).get("text/plain", ""))
-               for c in attention["cells"] for o in c.get("outputs", []))  # show(): a display's text/plain
+    printed = ["".join(o.get("text", [])) + "".join(o.get("data", {}).get("text/plain", []))  # show(): a display
+               for c in attention["cells"] for o in c.get("outputs", [])]
+    assert any("scores = q @ k.transpose(-2, -1)" in text for text in printed)
     edition_attention = json.loads((edition / "lessons" / "03_attention.ipynb").read_text(encoding="utf-8"))
     assert not any(c.get("outputs") for c in edition_attention["cells"])
     shutil.copy(ROOT / "lessons" / "03_attention.ipynb", edition / "lessons" / "03_attention.ipynb")
