@@ -96,10 +96,17 @@ def test_the_library_keeps_the_rules_and_the_points_add_up():
     ("pooling", "t = torch\n    m = t.sys", "may not use .sys"),
     ("pooling", "name = ''.join(['o', 's'])", "may not use .join"),
     ("pooling", "return self.__class__", "may not use private names"),
+    # a student's attack on the first allow-list: point `self` at torch, or pass torch around as a value
+    ("attention", "self = torch\n    return self.nn.functional.scaled_dot_product_attention(q, k, v), None",
+     "may not bind the name 'self'"),
+    ("encoder_layer", "return (lambda self: self.nn.functional.layer_norm(x, (8,)))(torch)", "may not bind the name 'self'"),
+    ("pooling", "for self in [torch]:\n        return self.amax(x, 1)", "may use torch only as torch.<an allowed"),
+    ("pooling", "t = [torch][0]", "may use torch only as torch.<an allowed function>"),
+    ("pooling", "self = nn", "may not bind the name 'self'"),
 ])
 def test_anything_off_the_allow_list_is_refused_with_its_line(assignment, code, message):
     block = Block(assignment, "    ", "", "", "", [f"    {line}\n" for line in code.split("\n    ")], 10)
-    problems = block_problems(block, "x.py", {"q", "k", "v", "x", "mask"})
+    problems = block_problems(block, "x.py", {"self", "q", "k", "v", "x", "mask"})
     assert problems and all(p.startswith(f"x.py, line 1") and repr(assignment) in p for p in problems)
     assert any(message in p for p in problems), problems
 

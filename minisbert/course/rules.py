@@ -5,7 +5,9 @@ attributes, and ready-made functions nobody thought to list (a group norm over o
 layer norm) do the graded job too. So a block may use only:
 
 - its function's arguments and local names, and the names it assigns itself;
-- `self.<attribute>` of its own module (its layers, weights and settings), at any depth;
+- `self.<attribute>` of its own module (its layers, weights and settings), at any depth, where the function is a
+  method: the block may not bind `self` (self = torch would open every attribute of torch), nor use a module
+  name (torch, F, nn, math) as a value rather than as `torch.<listed function>`;
 - Python's arithmetic, comparisons, control flow, comprehensions and lambdas;
 - the built-ins of BUILTINS, and the names of its own file listed for its assignment (FILE_NAMES);
 - the functions of TORCH_FUNCTIONS (torch.*, F.*, nn.*, math.*), written by their dotted name;
@@ -108,13 +110,30 @@ def block_problems(block: Block, where: str, arguments: set[str] = frozenset()) 
         tree = ast.parse(code)
     except SyntaxError as e:
         return problems + [f"{where}, line {block.line + (e.lineno or 0)}: the code does not parse ({e.msg})"]
-    own = set(arguments) | {"self"} | FILE_NAMES.get(block.name, set())
-    own |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    own |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
-    own |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    bound = {name for node in ast.walk(tree) if (name := _bound_name(node))}
+    # `self` is the method's own module, never something the block points it at (self = torch would open every
+    # attribute of torch); a module name is never a value of the block's own
+    for node in ast.walk(tree):
+        name = _bound_name(node)
+        if name in {"self", *MODULES}:
+            problems.append(f"{where}, line {block.line + getattr(node, 'lineno', 1)}: assignment {block.name!r} may "
+                            f"not bind the name {name!r} (it is {'the module itself' if name == 'self' else 'a module'}"
+                            ", not a name of the block's own)")
+    own = (set(arguments) | FILE_NAMES.get(block.name, set()) | bound) - set(MODULES)
     for node, why in _refusals(tree, own):
         problems.append(f"{where}, line {block.line + node.lineno}: assignment {block.name!r} {why}")
     return problems
+
+
+def _bound_name(node: ast.AST) -> str | None:
+    """The name a node binds (an assignment target, a loop or comprehension variable, a parameter, ...)."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return node.id
+    if isinstance(node, ast.arg):
+        return node.arg
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ExceptHandler)):
+        return node.name
+    return None
 
 
 def _dotted(node: ast.AST) -> list[str] | None:
@@ -129,6 +148,7 @@ def _dotted(node: ast.AST) -> list[str] | None:
 def _refusals(tree: ast.AST, own: set[str]):
     """(node, why) for everything in the tree that is not on the allow-list."""
     inner = set()  # attribute nodes already judged as part of a longer dotted name
+    roots = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # names used as `name.attr`
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node, "may not import: use the names the module already imports"
@@ -144,7 +164,9 @@ def _refusals(tree: ast.AST, own: set[str]):
             if why:
                 yield node, why
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id not in own and node.id not in BUILTINS and node.id not in MODULES:
+            if node.id in MODULES and id(node) not in roots:
+                yield node, f"may use {node.id} only as {node.id}.<an allowed function>, not as a value"
+            elif node.id not in own and node.id not in BUILTINS and node.id not in MODULES:
                 yield node, f"may not use {node.id}: a block may use {ALLOWED}"
 
 
@@ -159,7 +181,7 @@ def _attribute_refusal(node: ast.Attribute, own: set[str], inner: set) -> str | 
         if name in TORCH_FUNCTIONS or ".".join([dotted[0], *dotted[1:]]) in TORCH_FUNCTIONS:
             return None
         return f"may not use {name}: it is not one of the allowed functions; a block may use {ALLOWED}"
-    if dotted is not None and dotted[0] == "self":
+    if dotted is not None and dotted[0] == "self" and "self" in own:
         private = [p for p in dotted[1:] if p.startswith("_")]
         if private:
             return f"may not use private names ({'.'.join(dotted)})"
