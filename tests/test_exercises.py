@@ -187,3 +187,13 @@ def test_the_solved_run_also_runs_each_empty_stub_through_its_check():
         exec(code, {"check": lambda value: None})
     with pytest.raises(AssertionError, match="failed without a hint"):
         exec(code, {"check": lambda value: (_ for _ in ()).throw(CheckFailed("x: got None"))})
+
+
+def test_an_empty_stub_must_fail_with_a_hint_in_the_editions_language():
+    nb = _notebook(("code", "# Exercise 1: anything\n", ("exercise",)), ("code", "check()", ("raises-exception",)))
+    nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="CheckFailed", evalue="x: got None\nhint: do y",
+                                                  traceback=[])]
+    assert unfinished_checks_failed(nb) == []
+    assert "expected CheckFailed with a hint, in zh" in unfinished_checks_failed(nb, "zh")[0]  # English in zh
+    nb.cells[1].outputs[0]["evalue"] = "x: 得到的是 None\n提示: 写出 y"
+    assert unfinished_checks_failed(nb, "zh") == [] and unfinished_checks_failed(nb) != []

@@ -30,8 +30,9 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from .language import hint_label
+
 STUB_TAG, ALLOWED_TAG = "exercise", "raises-exception"
-HINTED = re.compile(r"^(hint|提示): ", re.M)  # a check's hint line, in either edition (course/language.py)
 HEADING = re.compile(r"^# (?:%% )?Exercise (\d+)\b")
 WRONG = re.compile(r"^# %% Wrong (\d+): (.+?)(?: \[says: (.+)\])?$")
 
@@ -184,12 +185,13 @@ def _code_cell(like, cell_id: str, source: str):
     return node(id=cell_id, cell_type="code", execution_count=None, metadata=node(), outputs=[], source=source)
 
 
-def unfinished_checks_failed(nb) -> list[str]:
+def unfinished_checks_failed(nb, language: str = "en") -> list[str]:
     """After a run of the notebook as committed: what is wrong with its exercises ([] when all is well).
 
-    Each check must have failed with CheckFailed and a hint, since its stub is empty;
-    a check that passes with nothing written could not tell a learner anything.
+    Each check must have failed with CheckFailed and a hint in the edition's language, since its stub
+    is empty; a check that passes with nothing written could not tell a learner anything.
     """
+    hinted = re.compile(rf"^{re.escape(hint_label(language))}: ", re.M)
     problems = []
     for e in exercises(nb):
         cell = nb["cells"][e.check]
@@ -199,7 +201,7 @@ def unfinished_checks_failed(nb) -> list[str]:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if not errors:
             problems.append(f"exercise {e.number}: the check passed with the stub left empty")
-        elif errors[0]["ename"] != "CheckFailed" or not HINTED.search(errors[0]["evalue"]):
+        elif errors[0]["ename"] != "CheckFailed" or not hinted.search(errors[0]["evalue"]):
             problems.append(f"exercise {e.number}: the empty stub gave {errors[0]['ename']}: "
-                            f"{errors[0]['evalue'][:200]} (expected CheckFailed with a hint)")
+                            f"{errors[0]['evalue'][:200]} (expected CheckFailed with a hint, in {language})")
     return problems

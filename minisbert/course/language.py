@@ -69,6 +69,11 @@ def catalogue(language: str) -> dict[tuple[str, str], str]:
             if e.msgctxt and e.msgstr and not e.fuzzy and not e.obsolete}
 
 
+def hint_label(language: str) -> str:
+    """How a failed check introduces its hint in `language` ("hint" in English, the catalogue's word otherwise)."""
+    return "hint" if language == "en" else catalogue(language).get(("check", "hint"), "hint")
+
+
 def translate(context: str, english: str) -> str:
     """The current language's text for `english` (a template or a hint) under `context`, or the English."""
     language = current_language()
