@@ -186,6 +186,41 @@ def test_every_described_table_is_on_a_page():
     assert set(figures.tables()) == shown, f"described but on no page: {set(figures.tables()) - shown}"
 
 
+# Numbers with decimals in the pages' prose that name no key, and why: no measurement of this repository's
+# JSONs (a version, a machine, a bar the tests hold, a paper's figure, an example's printed output). Any other
+# decimal in prose must carry its key (the test below), so a new measured figure cannot go in untied.
+UNTIED = {
+    "README.md": {"3.10": "a Python version", "0.476": "the example's output printed above it",
+                  "0.978": "the example's output printed above it"},
+    "docs/library.md": {"2.5": "the machine's clock", "0.99999": "the tests' bar"},
+    "docs/models.md": {"0.9999": "the e5 tests' bar", "0.99986": "tests/test_e5.py's smallest cosine, no JSON",
+                       "0.9999999": "the float32 bar it is compared with"},
+    "docs/performance.md": {"2.5": "the machine's clock", "2.13": "the torch version", "0.3": "the bar asked of int8",
+                            "0.138": "lesson 13's printed output, no JSON", "0.029": "lesson 13's printed output, no JSON",
+                            "13.0": "the CUDA version"},
+    "docs/results.md": {"0.01": "weight decay; and the spread of earlier runs, no JSON", "1.5": "earlier runs, no JSON",
+                        "0.5": "the bar", "84.67": "the SBERT paper", "86.10": "the SBERT paper",
+                        "46.35": "the SBERT paper", "66.41": "the SBERT paper", "79.27": "text2vec's report",
+                        "1.10": "ln 3, the loss at chance", "1.00": "the NLI run's printed loss, no JSON"},
+    "lessons/README.md": {"3.11": "a Python version"},
+}
+DECIMAL = re.compile(r"(?<![\w.`-])\d+\.\d+(?![\w.])")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_decimal_in_prose_is_tied_or_explained(page):
+    prose = re.sub(r"```.*?```", "", TEXT[page], flags=re.S)  # code blocks are code, not figures
+    loose = []
+    for line in prose.split("\n"):
+        if line.startswith(("|", "    ")):
+            continue  # tables (checked above) and indented code
+        for m in DECIMAL.finditer(re.sub(r"<!--.*?-->", lambda c: " " * len(c.group(0)), line)):
+            if not line[m.end():].lstrip("x %").startswith("<!--") and m.group(0) not in UNTIED.get(page, {}):
+                loose.append(f"{m.group(0)} ({line.strip()[:80]})")
+    assert not loose, (f"{page}: figures in prose with no key: put `<!-- FILE.json#path -->` right after each, "
+                       "or, if no JSON can hold it, say why in UNTIED:\n" + "\n".join(loose))
+
+
 # Six wrong edits that the check of "the nearest number anywhere in the JSON" let pass (issue #30): a figure
 # from another row, another column, the date, another table's figure, rounded figures of another row
 WRONG_EDITS = [
