@@ -30,7 +30,6 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,10 +231,10 @@ def table_problems(page: str, text: str) -> list[Problem]:
             continue
         header = cells(rendered[0][0])
         for n, (written, (expected, spans)) in enumerate(zip(lines[start:end], rendered), start + 1):
-            if written != expected:
-                problems += [Problem(page, n, f"table {name!r}, {what}: rerun the benchmark, or run "
-                                     "`python benchmarks/figures.py --write`, or change the table in "
-                                     "benchmarks/figure_tables.py") for what in differences(written, expected, spans, header, spec.source)]
+            found = differences(written, expected, spans, header, spec.source) if written != expected else []
+            problems += [Problem(page, n, f"table {name!r}, {what}: rerun the benchmark, or run `python "
+                                 "benchmarks/figures.py --write`, or change the table in benchmarks/figure_tables.py")
+                         for what in found]
     return problems
 
 
@@ -295,35 +294,6 @@ def prose_problems(page: str, text: str) -> list[Problem]:
 
 def problems(page: str, text: str) -> list[Problem]:
     return table_problems(page, text) + prose_problems(page, text)
-
-
-def tied_figures(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets in text of every figure tied to a key: table figures and prose figures."""
-    spans, specs = [], tables()
-    starts = [0]
-    for line in text.split("\n"):
-        starts.append(starts[-1] + len(line) + 1)
-    for name, start, end in table_blocks(text):
-        spec = specs.get(name)
-        if not spec or unrecorded(spec.source):
-            continue
-        for n, (line_text, line_spans) in enumerate(spec.render(), start):
-            for s, e, _, _ in line_spans:
-                spans += [(starts[n] + s + m.start(), starts[n] + s + m.end())
-                          for m in NUMBER.finditer(line_text[s:e])]
-    spans += [m.span(1) for m in PROSE.finditer(text) if not any(map(unrecorded, files_of(m.group(3))))]
-    return spans
-
-
-def nudged(figure: str) -> str:
-    """A figure moved by one unit of its last written digit: 85.67 -> 85.68, 4,138 -> 4,139, 7.2e-07 -> 7.3e-07."""
-    m = re.fullmatch(r"(-?[\d,]+(?:\.\d+)?)([eE][-+]?\d+)?", figure)
-    mantissa, exponent = m.group(1), m.group(2) or ""
-    digits = mantissa.replace(",", "")
-    places = len(digits.partition(".")[2])
-    moved = Decimal(digits) + Decimal(1).scaleb(-places)
-    text = f"{moved:,.{places}f}" if "," in mantissa else f"{moved:.{places}f}"
-    return text + exponent
 
 
 def rewritten(page: str, text: str) -> str:

@@ -23,6 +23,7 @@ import re
 import sys
 import types
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,8 @@ def page_tables(page: str) -> list[Table]:
                 cites = [p.relative_to(ROOT).as_posix() for p in paths if p.is_file()]
                 if len(cites) < len(paths):
                     why = specs[name].missing or "its JSON is missing"
-            found.append(Table(page, i + 1, [h for _, h in headings], [(n + 1, figures.cells(lines[n])) for n in range(i + 2, end)],
-                               name, cites, why))
+            rows = [(n + 1, figures.cells(lines[n])) for n in range(i + 2, end)]
+            found.append(Table(page, i + 1, [h for _, h in headings], rows, name, cites, why))
             i = end
             continue
         i += 1
@@ -101,7 +102,7 @@ def regenerate(path: str) -> str:
     if p.parts[:2] == ("benchmarks", "measured"):  # an archived run on a lent machine
         return f"`bash benchmarks/gpu_check.sh` on a GPU machine (see {p.parent / 'README.md'})"
     if p.stem == "lessons":
-        return "`python lessons/run_lessons.py --check --solutions --edition both --json benchmarks/results/lessons.json`"
+        return f"`python lessons/run_lessons.py --check --solutions --edition both --json {path}`"
     if (ROOT / "benchmarks" / f"{p.stem}.py").is_file():
         return f"`python benchmarks/{p.stem}.py`"
     return f"`python benchmarks/train_results.py {p.stem}`"  # one of its experiments
@@ -114,13 +115,43 @@ def load(path: str) -> dict:
     return json.loads(file.read_text(encoding="utf-8"))
 
 
+def tied_figures(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets in text of every figure tied to a key: table figures and prose figures."""
+    spans, specs = [], figures.tables()
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    for name, start, end in figures.table_blocks(text):
+        spec = specs.get(name)
+        if not spec or figures.unrecorded(spec.source):
+            continue
+        for n, (line_text, line_spans) in enumerate(spec.render(), start):
+            for s, e, _, _ in line_spans:
+                spans += [(starts[n] + s + m.start(), starts[n] + s + m.end())
+                          for m in figures.NUMBER.finditer(line_text[s:e])]
+    spans += [m.span(1) for m in figures.PROSE.finditer(text)
+              if not any(map(figures.unrecorded, figures.files_of(m.group(3))))]
+    return spans
+
+
+def nudged(figure: str) -> str:
+    """A figure moved by one unit of its last written digit: 85.67 -> 85.68, 4,138 -> 4,139, 7.2e-07 -> 7.3e-07."""
+    m = re.fullmatch(r"(-?[\d,]+(?:\.\d+)?)([eE][-+]?\d+)?", figure)
+    mantissa, exponent = m.group(1), m.group(2) or ""
+    digits = mantissa.replace(",", "")
+    places = len(digits.partition(".")[2])
+    moved = Decimal(digits) + Decimal(1).scaleb(-places)
+    text = f"{moved:,.{places}f}" if "," in mantissa else f"{moved:.{places}f}"
+    return text + exponent
+
+
 def test_the_figure_parser():
     assert [m.group(0) for m in figures.NUMBER.finditer("4,287 /s (7.3x), 60.6 %, 7.2e-07")] == \
         ["4,287", "7.3", "60.6", "7.2e-07"]
     assert figures.numbers_in('commit 91e9946, `precision="fp16"`, all-MiniLM-L6-v2, x100') == []
     assert figures.precision("85.67") == pytest.approx(0.005) and figures.precision("4,138") == 0.5
     assert figures.precision("7.2e-07") == pytest.approx(5e-9)
-    assert [figures.nudged(f) for f in ["85.67", "85.69", "4,138", "999", "-0.01", "7.2e-07", "1.0000000"]] == \
+    assert [nudged(f) for f in ["85.67", "85.69", "4,138", "999", "-0.01", "7.2e-07", "1.0000000"]] == \
         ["85.68", "85.70", "4,139", "1000", "0.00", "7.3e-07", "1.0000001"]
 
 
@@ -138,7 +169,8 @@ def test_a_key_reads_its_exact_value(tmp_path, monkeypatch):
         assert figures.evaluate("fake.json#result/cosine, lr 0.0001/steps * 0.00002 - 1") == pytest.approx(-0.9856)
         with pytest.raises(figures.FigureError, match="no 'cosine'"):
             figures.evaluate("fake.json#result/cosine/steps")
-        text = "dev 89.43<!-- fake.json#result/cosine, lr 0.0001/epochs/1/dev --> and 9.2x<!-- fake.json#rows/0/1 / rows/1/1 -->"
+        text = ("dev 89.43<!-- fake.json#result/cosine, lr 0.0001/epochs/1/dev --> "
+                "and 9.2x<!-- fake.json#rows/0/1 / rows/1/1 -->")
         assert figures.prose_problems("page.md", text) == []
         wrong = figures.prose_problems("page.md", text.replace("89.43", "89.41"))  # the other epoch's value
         assert len(wrong) == 1 and str(wrong[0]).startswith("page.md:1: 89.41 is not fake.json#result/cosine")
@@ -196,7 +228,7 @@ UNTIED = {
     "docs/models.md": {"0.9999": "the e5 tests' bar", "0.99986": "tests/test_e5.py's smallest cosine, no JSON",
                        "0.9999999": "the float32 bar it is compared with"},
     "docs/performance.md": {"2.5": "the machine's clock", "2.13": "the torch version", "0.3": "the bar asked of int8",
-                            "0.138": "lesson 13's printed output, no JSON", "0.029": "lesson 13's printed output, no JSON",
+                            "0.138": "lesson 13's printed output, no JSON", "0.029": "the same output",
                             "13.0": "the CUDA version"},
     "docs/results.md": {"0.01": "weight decay; and the spread of earlier runs, no JSON", "1.5": "earlier runs, no JSON",
                         "0.5": "the bar", "84.67": "the SBERT paper", "86.10": "the SBERT paper",
@@ -247,10 +279,10 @@ def test_moving_any_tied_figure_by_one_unit_fails():
     moved, survived = 0, []
     for page in PAGES:
         text = TEXT[page]
-        for start, end in figures.tied_figures(text):
+        for start, end in tied_figures(text):
             figure = text[start:end]
             moved += 1
-            if not figures.problems(page, text[:start] + figures.nudged(figure) + text[end:]):
+            if not figures.problems(page, text[:start] + nudged(figure) + text[end:]):
                 survived.append(f"{page}:{text.count(chr(10), 0, start) + 1}: {figure}")
     report(f"figure mutation: {moved} tied figures each moved by one unit of its last digit, "
            f"{moved - len(survived)} caught")
