@@ -38,6 +38,22 @@ TABLES = {
 | sentence-transformers 6.2.0 (read with `csv`, Spearman by scipy) | {rows/1/1} | |
 | published | {rows/2/1} | |
 """),
+    # docs/library.md, The BERT encoder: largest |minisbert - transformers| over real tokens (rows/N/2: the
+    # embeddings, rows/N/3..8: layers 1-6, rows/N/9: the largest), each case on both paths
+    "bert_parity": table("bert_parity.json", """
+| all-MiniLM-L6-v2, {rows/0/0/0:.0f} sentences | embeddings | layer 1 | 2 | 3 | 4 | 5 | 6 |
+|---|---|---|---|---|---|---|---|
+| written-out (`fast=False`) | {rows/0/2} | {rows/0/3} | {rows/0/4} | {rows/0/5} | {rows/0/6} | {rows/0/7} | {rows/0/8} |
+| fast (`fast=True`) | {rows/1/2} | {rows/1/3} | {rows/1/4} | {rows/1/5} | {rows/1/6} | {rows/1/7} | {rows/1/8} |
+"""),
+    "bert_parity_random": table("bert_parity.json", """
+| random configuration (transformers `BertConfig`, LayerNorms perturbed) | largest over all layers, written-out | fast |
+|---|---|---|
+| `{rows/2/0}`: vocabulary 21128 (Chinese BERT's), H 64, 4 heads, 2 layers | {rows/2/9} | {rows/3/9} |
+| `{rows/4/0}`: 1 head, H 24, 3 layers | {rows/4/9} | {rows/5/9} |
+| `{rows/6/0}`: 16 heads, H 128, eps 1e-6 | {rows/6/9} | {rows/7/9} |
+| `{rows/8/0}`: 3 token types, pairs, 6 heads, 4 layers | {rows/8/9} | {rows/9/9} |
+"""),
     # docs/performance.md: encode on the CPU (rows/N/M: row N of the JSON, column M)
     "encode_speed": table("encode_speed.json", """
 | sentences | library | sentences/s | vs ST | of matmul peak | min cos vs ST | STS-B test Spearman |
