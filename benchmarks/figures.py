@@ -8,10 +8,11 @@ A key names a JSON file and a path inside it, as a JSON pointer after '#':
     sts.json#result/minisbert/epochs/3/test      (a file alone is in benchmarks/results/; one with a '/'
     benchmarks/measured/h200-2026-11-28/train_speed.json#result/minisbert/vs_st    is from the repository root)
 
-The path walks dict keys and list indexes; a step into a string picks the n-th number written in it
-(title/-1: the last number of the title). Later keys of an expression may leave out the file: they read the
-first key's. A derived figure is an expression of keys and numbers joined by ' / ', ' * ' or ' - ' (spaces
-around; evaluated left to right): `a / b` for a ratio, `a - b` for a difference.
+The path walks dict keys and list indexes; a step `=a & b` picks, in a list of rows, the one row that holds
+the cells a and b (rows/=STS-B test & minisbert/2: that row's third cell); a step into a string picks the
+n-th number written in it (title/-1: the last number of the title). Later keys of an expression may leave
+out the file: they read the first key's. A derived figure is an expression of keys and numbers joined by
+' / ', ' * ' or ' - ' (spaces around; evaluated left to right): `a / b` for a ratio, `a - b` for a difference.
 
 Tables: each is described once, in benchmarks/figure_tables.py (the page's table with every figure written as
 {KEY:FORMAT}); the page holds it right under a line `<!-- table: NAME -->`, and the table ends at the first
@@ -78,6 +79,12 @@ def lookup(key: str, default_file: str | None = None):
     for step in pointer.split("/"):
         if isinstance(value, dict) and step in value:
             value = value[step]
+        elif isinstance(value, list) and step.startswith("="):  # the row holding these cells: =a & b
+            labels = step[1:].split(" & ")
+            found = [row for row in value if isinstance(row, list) and all(label in row for label in labels)]
+            if len(found) != 1:
+                raise FigureError(f"{name}#{pointer}: {len(found)} rows hold the cells {labels}, not one")
+            value = found[0]
         elif isinstance(value, (list, str)) and re.fullmatch(r"-?\d+", step):
             items = value if isinstance(value, list) else numbers_in(value)
             if not -len(items) <= int(step) < len(items):
@@ -136,21 +143,28 @@ class Table:
         found = [f for m in PLACEHOLDER.finditer(self.template) for f in files_of(m.group(1))]
         return sorted({self.source, *found})
 
+    def lines(self) -> list[tuple[str, str]]:
+        """(prefix, markdown) of each template line: `rows/=minisbert :: | minisbert | {2} |` reads its keys
+        under rows/=minisbert ({2} is rows/=minisbert/2); a line with no ' :: ' has the prefix ''."""
+        return [tuple(line.split(" :: ", 1)) if " :: " in line else ("", line)
+                for line in self.template.strip().split("\n")]
+
     def shapes(self) -> list[re.Pattern]:
         """Each line of the table as a pattern in which every figure may be anything: its words only."""
         return [re.compile(".+?".join(re.escape(part) for part in PLACEHOLDER.sub("\0", line).split("\0")))
-                for line in self.template.strip().split("\n")]
+                for _, line in self.lines()]
 
     def render(self) -> list[tuple[str, list[tuple[int, int, str, object]]]]:
         """Each line of the table: its text, and (start, end, key, value) of each figure in it."""
         out = []
-        for line in self.template.strip().split("\n"):
+        for prefix, line in self.lines():
             text, spans, last = "", [], 0
             for m in PLACEHOLDER.finditer(line):
-                value = evaluate(m.group(1), self.source)
+                key = f"{prefix}/{m.group(1)}" if prefix else m.group(1)
+                value = evaluate(key, self.source)
                 written = format(as_number(value), m.group(2)) if m.group(2) else str(value)
                 text += line[last:m.start()]
-                spans.append((len(text), len(text) + len(written), m.group(1), value))
+                spans.append((len(text), len(text) + len(written), key, value))
                 text += written
                 last = m.end()
             out.append((text + line[last:], spans))

@@ -163,6 +163,10 @@ def test_a_key_reads_its_exact_value(tmp_path, monkeypatch):
     figures.document.cache_clear()
     try:
         assert figures.evaluate("fake.json#rows/0/1") == "4,138"
+        assert figures.evaluate("fake.json#rows/=b/1") == "452"
+        assert figures.evaluate("fake.json#rows/=a & 42 %/1") == "4,138"
+        with pytest.raises(figures.FigureError, match="0 rows hold the cells"):
+            figures.evaluate("fake.json#rows/=a & 452/1")  # a row label picks one whole row, or fails
         assert figures.evaluate("fake.json#title/0") == 100000 and figures.evaluate("fake.json#title/-1") == 2
         assert figures.evaluate("fake.json#result/cosine, lr 0.0001/epochs/-1/dev") == 89.43
         assert figures.evaluate("fake.json#rows/0/1 / rows/1/1") == pytest.approx(4138 / 452)
@@ -211,6 +215,16 @@ def test_every_table_of_measured_numbers_is_tied():
                        + "; ".join(loose))
     assert not early, ("an untraced table must name the JSON it waits for, and that JSON must not exist yet "
                        "(once it does, describe the table in benchmarks/figure_tables.py): " + "; ".join(early))
+
+
+def test_rows_are_picked_by_their_labels():
+    """A key picks a row of a JSON table by the cells that name it (rows/=STS-B test & minisbert), never by its
+    place: a rerun that adds a row would otherwise move every figure below it to the wrong line."""
+    keys = [key for spec in figures.tables().values() if not figures.unrecorded(spec.source)
+            for _, spans in spec.render() for _, _, key, _ in spans]
+    keys += [m.group(3) for page in PAGES for m in figures.PROSE.finditer(TEXT[page])]
+    by_place = [key for key in keys if re.search(r"(^|[#/ ])rows/-?\d", key)]
+    assert len(keys) > 300 and not by_place, f"rows picked by their place: {by_place}"
 
 
 def test_every_described_table_is_on_a_page():
