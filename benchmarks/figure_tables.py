@@ -1,9 +1,10 @@
 """The measured tables of the README's pages, each described once: the markdown the page shows, with every
 figure written {KEY:FORMAT} (benchmarks/figures.py says what a key is; FORMAT is Python's, and without
-one a JSON string is copied as it is). `python benchmarks/figures.py --write` puts them in the pages, under
-their `<!-- table: NAME -->` lines. To change a table's words, change them here and rewrite.
+one a JSON string is copied as it is). A line `KEY :: | ... |` reads each of its {N} as {KEY/N}: the row of a
+JSON table named by its cells (rows/=STS-B test & minisbert), then the column. `python benchmarks/figures.py
+--write` puts the tables in the pages, under their `<!-- table: NAME -->` lines. To change a table's words,
+change them here and rewrite.
 """
-
 
 
 def table(source: str, template: str, missing: str = "") -> dict:
@@ -11,28 +12,23 @@ def table(source: str, template: str, missing: str = "") -> dict:
     figures, and, for a JSON not recorded yet, why the table may stay untraced until it is."""
     return {"source": source, "template": template, "missing": missing}
 
-EPOCHS = range(4)
-
 
 def epochs(run: str, split: str, last_bold: bool = False) -> str:
-    """The cells of one run's four epochs on a split: ' {...} | {...} | ...' with the last one bold."""
-    cells = [f"{{result/{run}/epochs/{i}/{split}:.2f}}" for i in EPOCHS]
+    """The cells of one run's four epochs on a split: '{...} | {...} | ...', the last one bold if asked."""
+    cells = [f"{{result/{run}/epochs/{i}/{split}:.2f}}" for i in range(4)]
     if last_bold:
         cells[-1] = f"**{cells[-1]}**"
     return " | ".join(cells)
 
 
-def in_row(*cells: str) -> str:
-    """The key of the JSON row that holds these cells, e.g. rows/=STS-B test & minisbert (benchmarks/figures.py)."""
-    return "rows/=" + " & ".join(cells)
-
-
-def tokenizer_row(sentences: str) -> str:
-    """One line of the tokenizer table: each tokenizer's rate on these sentences, from its own JSON row."""
-    rate = lambda tokenizer, column=2: f"{{{in_row(sentences, tokenizer)}/{column}}}"  # noqa: E731
-    return (f"| {{{in_row(sentences, 'minisbert')}/0/-1:,.0f}} | {rate('minisbert')} /s ({rate('minisbert', 3)}) "
-            f"| {rate('transformers Python')} /s | {rate('transformers Rust (fast), a call per sentence')} /s "
-            f"| {rate('transformers Rust (fast), one batch call')} /s |")
+def tokenizer_rates(sentences: str) -> str:
+    """The cells of one line of the tokenizer table: each tokenizer's rate on these sentences, from its own
+    JSON row (rows/=SENTENCES & TOKENIZER; column 2 the rate, 3 the speed-up)."""
+    def rate(tokenizer: str, column: int = 2) -> str:
+        return f"{{rows/={sentences} & {tokenizer}/{column}}}"
+    return (f"{rate('minisbert')} /s ({rate('minisbert', 3)}) | {rate('transformers Python')} /s | "
+            f"{rate('transformers Rust (fast), a call per sentence')} /s | "
+            f"{rate('transformers Rust (fast), one batch call')} /s")
 
 
 TABLES = {
@@ -40,10 +36,10 @@ TABLES = {
     "tokenizer_speed": table("tokenizer_speed.json", f"""
 | sentences | minisbert | transformers Python `BertTokenizer` | Rust, a call per sentence | Rust, one batch call |
 |---|---|---|---|---|
-{tokenizer_row("mixed 5-120 words (2000)").replace("| {", "| mixed 5-120 words ({", 1).replace("} |", "}) |", 1)}
-{tokenizer_row("STS-B test (2758)").replace("| {", "| STS-B test ({", 1).replace("} |", "}) |", 1)}
+| mixed 5-120 words (2,000) | {tokenizer_rates("mixed 5-120 words (2000)")} |
+| STS-B test (2,758) | {tokenizer_rates("STS-B test (2758)")} |
 """),
-    # docs/library.md, Parity with sentence-transformers (a line `KEY :: | ... |` reads its {N} under KEY)
+    # docs/library.md, Parity with sentence-transformers
     "sts_parity": table("sts_parity.json", """
 | all-MiniLM-L6-v2 | Spearman x100 on STS-B test | per-sentence cosine to sentence-transformers |
 |---|---|---|
