@@ -97,3 +97,35 @@ def test_a_changed_source_makes_a_figure_stale(tmp_path, monkeypatch):
     assert staleness("now.json") is None
     assert "changed after" in staleness("old.json")
     assert "uncommitted" in staleness("dirty.json")
+
+
+def prose_citations() -> list[tuple[str, int, str, str]]:
+    """(page, line, paragraph, JSON) for each JSON a prose figure's key marker names."""
+    from test_readme_figures import figures
+    found = []
+    for page in figures.PAGES:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        for m in figures.PROSE.finditer(text):
+            start, end = text.rfind("\n\n", 0, m.start()) + 1, text.find("\n\n", m.end())
+            for name in figures.files_of(m.group(3)):
+                if figures.unrecorded(name):
+                    continue  # not yet recorded: test_readme_figures lists it as untraced
+                found.append((page, text.count("\n", 0, m.start()) + 1, text[start:end], name))
+    return found
+
+
+def test_each_prose_figure_is_current_or_its_paragraph_says_it_is_not():
+    """A figure in a sentence goes stale as a table's does: its paragraph must then say so."""
+    from conftest import report
+    unmarked, marked = [], set()
+    for page, line, paragraph, name in prose_citations():
+        path = Path(name).as_posix() if "/" in name else f"benchmarks/results/{name}"
+        reason = staleness(path)
+        if reason and STALE_NOTE.strip("*").lower() not in paragraph.lower():
+            unmarked.append(f"{page}:{line}: {reason}")
+        elif reason:
+            marked.add(f"{page}: {path}")
+    for place in sorted(marked):
+        report(f"{place}: prose marked as measured on older code")
+    assert not unmarked, ("prose figures from stale results, shown as current (rerun the benchmark, or say "
+                          "'measured on older code' in the paragraph with the reason):\n" + "\n".join(unmarked))
