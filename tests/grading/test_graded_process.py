@@ -57,6 +57,7 @@ FAKE_PROBE = textwrap.dedent("""\
     def isolated(seed):
         import minisbert, minisbert.pooling
         tree = Path(sys.argv[1])
+        in_tree = Path(minisbert.__file__).is_relative_to(tree)
         try:
             minisbert.pooling.mean_pool(torch.ones(1, 2, 3), torch.ones(1, 2))
             stub = False
@@ -73,7 +74,7 @@ FAKE_PROBE = textwrap.dedent("""\
             unreachable = False  # the instructor's installed minisbert was found
         except ModuleNotFoundError:
             unreachable = True
-        flags = {{"flags": torch.tensor([Path(minisbert.__file__).is_relative_to(tree), stub, alone, unreachable])}}
+        flags = {{"flags": torch.tensor([in_tree, stub, alone, unreachable])}}
         if MODE == "extra":
             flags["passed"] = torch.ones(1)
         if MODE in ("kill", "exit", "sleep", "pickle"):
