@@ -88,6 +88,7 @@ TRAINING = ["minisbert/training.py", "minisbert/losses.py", "minisbert/trainkit"
 SOURCES = {
     "benchmarks/tokenizer_speed.py": ["minisbert/tokenizers"],
     "benchmarks/sts_parity.py": MODEL + ["minisbert/similarity.py", "minisbert/evaluation.py"],
+    "benchmarks/bert_parity.py": MODEL + ["tests/test_bert.py"],  # the test holds the cases it measures
     "benchmarks/encode_speed.py": MODEL,
     "benchmarks/compile_speed.py": MODEL,
     "benchmarks/e5_speed.py": MODEL,
@@ -126,8 +127,10 @@ def provenance() -> dict:
             "sources": sources_of(rel)}
 
 
-def print_table(title: str, header: list[str], rows: list[list], json_path: str | Path | None = None):
-    """Print a table; with json_path, also write it there with its provenance (benchmarks/results/ by default)."""
+def print_table(title: str, header: list[str], rows: list[list], json_path: str | Path | None = None,
+                extra: dict | None = None):
+    """Print a table; with json_path, also write it there with its provenance (benchmarks/results/ by default)
+    and the `extra` keys (e.g. the CPU's flags)."""
     print(f"\n{title}\n{machine()}")
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in [header, ["-" * w for w in widths], *rows]:
@@ -135,7 +138,7 @@ def print_table(title: str, header: list[str], rows: list[list], json_path: str 
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps({"title": title, **provenance(), "header": header,
-                                               "rows": [[str(x) for x in r] for r in rows]},
+                                               "rows": [[str(x) for x in r] for r in rows], **(extra or {})},
                                               indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -22,10 +22,16 @@ activations with one scale per batch).
 sentence-transformers' model.half()), synchronises before each clock reading, and
 measures the matmul peak on the GPU (8192 x 8192, since 2048 is too small to time there).
 
+Each run records the CPU's name and instruction-set flags, writes one JSON per kind of machine, and
+adds a row for `precision="auto"` (the path hardware.py picks on this machine). Where the CPU has no
+VNNI, minisbert's int8 row is not timed (it would take minutes: torch's int8 product has no fast kernel
+there) and the JSON says so.
+
     python benchmarks/encode_speed.py [--rounds 3] [--batch-size 32] [--device cpu] [--json out.json]
 """
 
 import argparse
+import re
 import time
 
 import numpy as np
@@ -35,6 +41,14 @@ from common import (RESULTS, alternate, median, mixed_length_sentences, print_ta
 from scipy.stats import spearmanr
 
 from minisbert import SentenceBert, resolve_model
+from minisbert.fast.hardware import REPORTED_FLAGS, auto_precision, int8_is_emulated, read_cpu
+
+
+def default_json() -> str:
+    """One file per kind of machine, e.g. results/encode_speed-amd-epyc-avx2.json: figures measured on
+    different CPUs are never put in one table or one ratio."""
+    kind = re.sub(r"\((R|TM)\)|\bCPU\b|\bProcessor\b|@.*?(?=,)", "", read_cpu().kind)
+    return str(RESULTS / f"encode_speed-{re.sub(r'[^a-z0-9]+', '-', kind.lower()).strip('-')}.json")
 
 
 def sync(device: torch.device):
@@ -115,8 +129,9 @@ def main():
     ap.add_argument("--sts-sentences", type=int, default=1000, help="how many STS-B test sentences (default 1000)")
     ap.add_argument("--mixed-sentences", type=int, default=300, help="how many generated sentences (default 300)")
     ap.add_argument("--device", default="cpu", help="where every contestant runs: cpu (default) or cuda")
-    ap.add_argument("--json", default=str(RESULTS / "encode_speed.json"),
-                    help="write the table and its provenance here (default: %(default)s)")
+    ap.add_argument("--json", default=default_json(),
+                    help="write the table, its provenance and the CPU's flags here (default, one file per kind "
+                         "of machine: %(default)s)")
     args = ap.parse_args()
     from sentence_transformers import SentenceTransformer
     folder = resolve_model()
@@ -133,9 +148,16 @@ def main():
     from minisbert.fast.precision import bf16_supported
     if bf16_supported(ours.device):
         contestants["minisbert bf16"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="bf16")
-    if device.type == "cpu":
+    not_timed = {}
+    if device.type == "cpu" and int8_is_emulated():  # torch._int_mm has no fast kernel without VNNI
+        not_timed["minisbert int8"] = "this CPU has no VNNI: int8 runs many times slower than float32 here"
+    elif device.type == "cpu":
         contestants["minisbert int8"] = lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="int8")
+    if device.type == "cpu":
         contestants["minisbert, torch quantize_dynamic"] = per_batch_int8(ours, bs)
+    auto, why = auto_precision(device)
+    contestants[f"minisbert auto (-> {auto})"] = \
+        lambda s: ours.encode(s, batch_size=bs, show_progress=False, precision="auto")
     if device.type == "cuda":  # half precision, each library its own way
         st16 = SentenceTransformer(str(folder), device=args.device).half()
         contestants["sentence-transformers fp16"] = \
@@ -180,7 +202,12 @@ def main():
                 "matmul peak (GFLOP/s) " + ", ".join(f"{k} {v:.0f}" for k, v in peak.items()),
                 ["sentences", "library", "sentences/s", "vs ST", "of matmul peak", "min cos vs ST"]
                 + (["STS-B test Spearman"] if pairs else []), rows,
-                json_path=args.json)
+                json_path=args.json,
+                extra={"cpu": {"name": read_cpu().name, "kind": read_cpu().kind,
+                               "flags": sorted(set(REPORTED_FLAGS) & read_cpu().flags)},
+                       "auto": {"precision": auto, "why": why}, "not timed": not_timed})
+    for name, why_not in not_timed.items():
+        print(f"{name}: not timed ({why_not})")
 
 
 if __name__ == "__main__":

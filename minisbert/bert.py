@@ -156,7 +156,7 @@ class BertModel(nn.Module):
         Reduced precision (16-bit floats, 8-bit integers) and torch.compile are ways of running the fast
         twin (`load_bert(..., fast=True)`, the default), which overrides this method.
         """
-        if precision != "fp32" or compile:
+        if precision not in ("fp32", "auto") or compile:  # "auto": the one path this encoder has
             raise InputError(f"precision={precision!r}, compile={compile}: this is the written-out encoder, "
                              "which runs in float32 only; load the model with fast=True (the default) for "
                              "reduced precision or torch.compile")

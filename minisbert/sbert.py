@@ -138,7 +138,9 @@ class SentenceBert(nn.Module):
         normalises); convert_to is "numpy" or "torch" (a CPU tensor). precision
         "bf16" (CPUs and GPUs that have it) or "fp16" (CUDA) runs the matrix
         products in reduced precision: faster, cosine >= 0.999 against float32;
-        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers.
+        "int8" (CPU) runs the encoder's Linear layers on 8-bit integers; "auto" picks
+        the fastest of these that this machine runs natively and says which on stderr
+        (fast/hardware.py: bf16 with AMX or AVX512-BF16, int8 with VNNI, else float32).
         prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
         and prompt gives the text itself; either is put before every sentence.
         compile=True runs the encoder's layers through torch.compile: faster per

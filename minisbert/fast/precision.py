@@ -15,16 +15,18 @@ for them through trainkit/run.py); `FastBertModel.for_inference` runs encode in 
 from __future__ import annotations
 
 import contextlib
-import platform
+import sys
 import warnings
-from pathlib import Path
 
 import torch
 
 from ..support.errors import InputError
+from .hardware import auto_precision, bf16_is_emulated
 
 PRECISIONS = ("fp32", "bf16", "fp16")  # training and inference
-ENCODE_PRECISIONS = PRECISIONS + ("int8",)  # inference only: int8.py, on the CPU
+# inference only: int8 (int8.py, on the CPU), and "auto", which picks one of the others (hardware.py)
+ENCODE_PRECISIONS = PRECISIONS + ("int8", "auto")
+_announced: set[tuple[str, str]] = set()  # (device, choice) pairs already told to the user
 
 
 def check_precision(precision: str, allowed: tuple[str, ...] = ENCODE_PRECISIONS) -> str:
@@ -34,26 +36,29 @@ def check_precision(precision: str, allowed: tuple[str, ...] = ENCODE_PRECISIONS
     return precision
 
 
-def _x86_without_bf16_instructions() -> bool:
-    """An x86 CPU multiplies bf16 natively only with AVX512-BF16 or AMX; without them oneDNN emulates
-    bf16, more slowly than float32 (measured: 49 against 132 GFLOP/s on a Xeon with AVX-512 but no
-    AVX512-BF16). Linux lists the instructions in /proc/cpuinfo; elsewhere oneDNN's answer stands."""
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return False
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" not in flags and "amx_bf16" not in flags
-
-
 def bf16_supported(device: torch.device) -> bool:
     """Whether bf16 products are worth it here: native on this GPU or CPU, not emulated."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
-        return torch.ops.mkldnn._is_mkldnn_bf16_supported() and not _x86_without_bf16_instructions()
+        return torch.ops.mkldnn._is_mkldnn_bf16_supported() and not bf16_is_emulated()
     return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The precision encode runs: `precision` itself, or for "auto" the one hardware.py picks here.
+
+    The first time a choice is made on a device, it is said on stderr with the reason (once per process),
+    so that a learner sees which path ran without knowing the instruction sets' names.
+    """
+    check_precision(precision)
+    if precision != "auto":
+        return precision
+    choice, why = auto_precision(device)
+    if (str(device), choice) not in _announced:
+        _announced.add((str(device), choice))
+        print(f"minisbert: precision='auto' runs {choice} on {device.type} ({why})", file=sys.stderr)
+    return choice
 
 
 def precision_context(device: torch.device, precision: str = "fp32"):

@@ -1,0 +1,108 @@
+"""What this processor multiplies natively, and the precision `precision="auto"` picks from it.
+
+Reduced precision is only faster where the hardware has instructions for it. On an x86 CPU:
+
+    bf16 products   AVX512-BF16 (avx512_bf16) or AMX tiles (amx_bf16); without them oneDNN emulates
+                    bf16, more slowly than float32 (49 against 132 GFLOP/s, measured on a Xeon with
+                    AVX-512 but no AVX512-BF16)
+    int8 products   VNNI (avx512_vnni, or avx_vnni on AVX2 chips), which multiplies int8 pairs and adds
+                    them into int32 in one instruction; without it torch's int8 product (torch._int_mm,
+                    which int8.py uses) has no fast kernel and runs many times slower than float32
+                    (benchmarks/encode_speed.py says by how much on the machine it runs on)
+
+Linux lists these instruction sets as flags in /proc/cpuinfo; elsewhere (macOS, Windows, ARM) we
+cannot read them this way, and the choice falls back to what torch reports or to float32.
+
+`auto_precision` picks, in order of measured speed on the machines this project met: bf16 where it
+is native (AMX or AVX512-BF16: 1.84x against sentence-transformers, int8 1.98x but with a larger
+error), int8 where VNNI is there, else float32. On a GPU: bf16 where the card has it, else fp16.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
+# the flags a benchmark row records: enough to tell the machine kinds this project meets apart
+REPORTED_FLAGS = ("avx2", "avx512f", "avx_vnni", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """The processor's name and its instruction-set flags (empty where the system does not list them)."""
+
+    name: str
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def x86(self) -> bool:
+        return platform.machine().lower() in ("x86_64", "amd64")
+
+    @property
+    def native_bf16(self) -> bool:
+        return any(f in self.flags for f in BF16_FLAGS)
+
+    @property
+    def vnni(self) -> bool:
+        return any(f in self.flags for f in VNNI_FLAGS)
+
+    @property
+    def kind(self) -> str:
+        """A short name for this kind of machine, e.g. 'AMD EPYC, AVX2' or 'Intel Xeon, AVX-512 + VNNI + AMX'."""
+        isa = "AVX-512" if "avx512f" in self.flags else "AVX2" if "avx2" in self.flags else platform.machine()
+        extras = [name for name, flags in (("VNNI", VNNI_FLAGS), ("AVX512-BF16", ("avx512_bf16",)),
+                                           ("AMX", ("amx_bf16", "amx_int8")))
+                  if any(f in self.flags for f in flags)]
+        return f"{self.name}, {' + '.join([isa, *extras])}"
+
+
+def read_cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
+    """This machine's processor, from the kernel's list (Linux); elsewhere its name alone."""
+    name, flags = platform.processor() or platform.machine(), frozenset()
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return Cpu(name, flags)
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            name = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = frozenset(value.split())
+    return Cpu(name, flags)
+
+
+def auto_precision(device: torch.device, cpu: Cpu | None = None) -> tuple[str, str]:
+    """(precision, why) for `precision="auto"` on this device: the fastest path its hardware runs natively."""
+    if device.type == "cuda":
+        if torch.cuda.is_bf16_supported():
+            return "bf16", f"{torch.cuda.get_device_name(device)} multiplies bf16 natively"
+        return "fp16", f"{torch.cuda.get_device_name(device)} has no bf16; fp16 is native on every CUDA card"
+    if device.type != "cpu":
+        return "fp32", f"no reduced-precision path is measured on {device.type}"
+    cpu = cpu or read_cpu()
+    if cpu.native_bf16:
+        return "bf16", f"{cpu.name} has {' and '.join(f for f in BF16_FLAGS if f in cpu.flags)}"
+    if cpu.vnni:
+        return "int8", f"{cpu.name} has {' and '.join(f for f in VNNI_FLAGS if f in cpu.flags)} but no native bf16"
+    if not cpu.x86 or not cpu.flags:
+        return "fp32", f"{cpu.name}: its instruction sets cannot be read here, so float32 (always exact)"
+    return "fp32", (f"{cpu.name} has neither native bf16 (AVX512-BF16, AMX) nor int8 dot products (VNNI): "
+                    "float32 is the fastest path it runs")
+
+
+def int8_is_emulated(cpu: Cpu | None = None) -> bool:
+    """True on an x86 CPU whose flags we can read and which has no VNNI: int8 there is slower than it should be."""
+    cpu = cpu or read_cpu()
+    return cpu.x86 and bool(cpu.flags) and not cpu.vnni
+
+
+def bf16_is_emulated(cpu: Cpu | None = None) -> bool:
+    """True on an x86 CPU whose flags we can read and which has neither AVX512-BF16 nor AMX."""
+    cpu = cpu or read_cpu()
+    return cpu.x86 and bool(cpu.flags) and not cpu.native_bf16
