@@ -23,6 +23,7 @@ import importlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,11 +80,11 @@ def grade(student: Path, instructor: Path = Path("."), names: list[str] | None =
     results = []
     for name in names or list(ASSIGNMENTS):
         seed = (seeds or {}).get(name, secrets.randbelow(2**31))
-        results.append(_grade_one(name, student, instructor, library, refused.get(name), seed, timeout))
+        results.append(_grade_one(name, instructor, library, refused.get(name), seed, timeout))
     return results
 
 
-def _grade_one(name: str, student: Path, instructor: Path, library: dict, refusal: str | None, seed: int,
+def _grade_one(name: str, instructor: Path, library: dict[Path, str], refusal: str | None, seed: int,
                timeout: int) -> Result:
     points = ASSIGNMENTS[name][0]
     grading = instructor / "tests" / "grading"
@@ -118,14 +119,33 @@ def _run_probe(tree: Path, name: str, seed: int, out: Path, checks: list[str], t
     env = {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
     # -I: no PYTHON* variables, no user site, not the current folder; -B: no bytecode written into the tree
     command = [sys.executable, "-I", "-B", "-c", BOOT, str(tree), name, str(seed), str(out), *checks]
+    # its own session, so that whatever it started is ended with it (and cannot write into a later grading)
+    process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=os.name == "posix")
     try:
-        done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"the graded process took longer than {timeout} s: nothing it wrote counts"
-    if done.returncode:
-        return (f"the graded process ended with status {done.returncode} (killed, crashed or stopped): nothing it "
-                f"wrote counts; its last words: {_last_line(done.stderr or done.stdout)}")
+    finally:
+        _end_session(process)
+    if process.returncode:
+        return (f"the graded process ended with status {process.returncode} (killed, crashed or stopped): nothing "
+                f"it wrote counts; its last words: {_last_line(stderr or stdout)}")
     return None
+
+
+def _end_session(process: subprocess.Popen) -> None:
+    """Kill the graded process and every process it started in its session; reap it, close its pipes (without
+    waiting on them: a process that left the session may hold them)."""
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):  # the session has ended already
+            pass
+    process.kill()
+    process.wait()
+    for pipe in (process.stdout, process.stderr):
+        pipe.close()
 
 
 def _last_line(output: str) -> str:

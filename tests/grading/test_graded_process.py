@@ -4,7 +4,9 @@ its tree holds, what it can import, how it may end, what it may write, and the s
 Here rather than in tests/test_assignments.py because it is the grader's own machinery, with a stand-in
 judge and probe; it stays with the instructor, as tests/grading/ does."""
 
+import os
 import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -44,7 +46,7 @@ FAKE_JUDGE = textwrap.dedent("""\
 """)
 # Its probe: the right answers (computed here, not by the student's code), then what MODE says.
 FAKE_PROBE = textwrap.dedent("""\
-    import os, signal, sys, time
+    import os, signal, sys, tempfile, time
     from pathlib import Path
     import torch
     MODE = {mode!r}
@@ -77,6 +79,17 @@ FAKE_PROBE = textwrap.dedent("""\
         flags = {{"flags": torch.tensor([in_tree, stub, alone, unreachable])}}
         if MODE == "extra":
             flags["passed"] = torch.ones(1)
+        if MODE == "daemon":  # a child that would outlive the probe, to write into a later grading
+            marker = Path(tempfile.gettempdir(), f"minisbert-daemon-{{seed}}.pid")
+            if os.fork() == 0:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                marker.write_text(str(os.getpid()))
+                time.sleep(600)
+                os._exit(0)
+            while not marker.exists():
+                time.sleep(0.05)
         if MODE in ("kill", "exit", "sleep", "pickle"):
             from safetensors.torch import save_file
             save_file({{"mean.pooled": mean(seed)["pooled"], "isolated.flags": flags["flags"]}}, sys.argv[4])
@@ -120,6 +133,18 @@ def test_only_the_tensors_asked_for_from_a_process_that_ended_well_count(tmp_pat
     [result] = grade(stubbed_copy(tmp_path / "student"), instructor, ["pooling"], timeout=20)
     assert (result.earned, result.message) == (earned, message) if earned == 15 else \
         result.earned == earned and message in result.message, report([result])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX sessions")
+def test_what_the_graded_process_started_ends_with_it(tmp_path):
+    instructor = fake_instructor(tmp_path / "instructor", "daemon")
+    [result] = grade(stubbed_copy(tmp_path / "student"), instructor, ["pooling"], timeout=60)
+    assert result.earned == 15, report([result])
+    pid_file = Path(tempfile.gettempdir(), f"minisbert-daemon-{result.seed}.pid")
+    pid = int(pid_file.read_text())
+    pid_file.unlink()
+    status = Path(f"/proc/{pid}/status")
+    assert not status.exists() or "State:\tZ" in status.read_text(), f"process {pid} outlived its grading"
 
 
 def test_the_graded_tree_holds_nothing_of_the_grading(tmp_path):
