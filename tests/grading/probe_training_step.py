@@ -29,14 +29,19 @@ def cosine_mse(embeddings, labels):
 
 
 def setup(seed, lr=0.5):
-    """model, SGD, a linear schedule over 10 steps, two columns of 2 texts of 2 ids, labels in [0, 1]."""
+    """model, SGD, a linear schedule over 10 steps, two columns of 2 texts of 2 ids, labels in {0, 1}.
+
+    The columns draw from disjoint halves of the vocabulary and each label lies at least 0.5 from its pair's
+    cosine, so that the gradient is never near zero and the checks can tell one update from another."""
     from minisbert.training import linear_schedule
     model = BagOfWords(seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule(0, 10))
     g = torch.Generator().manual_seed(seed)
-    features = [{"input_ids": torch.randint(0, 20, (2, 2), generator=g)} for _ in range(2)]
-    return model, optimizer, scheduler, features, torch.rand(2, generator=g)
+    features = [{"input_ids": torch.randint(low, low + 10, (2, 2), generator=g)} for low in (0, 10)]
+    with torch.no_grad():
+        cos = F.cosine_similarity(*(model.bag(f["input_ids"]) for f in features))
+    return model, optimizer, scheduler, features, (cos < 0.5).float()
 
 
 def _step(seed, lr=0.5, max_grad_norm=1e9, labels=None, scaler=None):
