@@ -178,3 +178,22 @@ def test_each_grading_draws_its_inputs_and_precomputed_answers_fail(tmp_path):
     for drawn in (first, second):
         assert drawn.earned == 11 and [c.name for c in drawn.checks if not c.earned] == ["cosine_similarity_loss"]
         assert drawn.message.startswith("largest difference"), report([drawn])
+
+
+def test_the_judges_definitions_give_the_lessons_reference_values(monkeypatch):
+    """The judges compute the expected values themselves: at the lessons' inputs, theirs are the values that
+    sentence-transformers and PyTorch's own modules gave (lessons/reference/)."""
+    from minisbert.course.check import reference
+    monkeypatch.setenv("MINISBERT_REFERENCE", str(ROOT / "lessons" / "reference"))
+    losses = judge_of(ROOT, "losses")
+    u, v, scores = reference("loss.u"), reference("loss.v"), reference("loss.scores")
+    classifier = reference("loss.classifier.weight"), reference("loss.classifier.bias")
+    for name, value in (("loss.cosine", losses.cosine_mse(u, v, scores)),
+                        ("loss.softmax", losses.softmax_classification(u, v, reference("loss.labels").long(),
+                                                                       *classifier)),
+                        ("loss.mnrl", losses.ranking(u, v)), ("loss.cosent", losses.cosent(u, v, scores))):
+        assert torch.allclose(value, reference(name), atol=1e-5), name
+    attention = judge_of(ROOT, "attention")
+    allowed = attention.allowed_keys(torch.tensor(reference("sdpa.attention_mask")))
+    probs = attention.probabilities(reference("sdpa.q"), reference("sdpa.k"), allowed)
+    assert torch.allclose(probs, reference("sdpa.probs"), atol=1e-5)
