@@ -4,7 +4,7 @@ The grader (grader.py) starts it in the graded tree (graded_tree.py), which hold
 library with the student's blocks, the probe of the assignment graded (grading/probe_<name>.py) and the
 references of the other assignments (grading/reference_<other>.py), and nothing else of the course:
 
-    python -I -c BOOT TREE NAME SEED OUT CHECK [CHECK ...]
+    python -I -B -c BOOT TREE NAME SEED OUT CHECK [CHECK ...]
 
 For each CHECK, `probe_<NAME>.CHECK(seed)` builds that check's inputs from SEED (drawn by the grader at
 this grading), calls the student's code and returns a dict of tensors; they are written to the
@@ -19,7 +19,7 @@ import importlib
 import sys
 from pathlib import Path
 
-# What the grader runs with `python -I -c`: the tree and its grading folder alone in front of the
+# What the grader runs with `python -I -B -c`: the tree and its grading folder alone in front of the
 # import path (-I: no PYTHONPATH, no user site, not the current folder), then main().
 BOOT = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/grading']; "
         "from minisbert.course.probe import main; main(sys.argv[1:])")
