@@ -97,3 +97,45 @@ def test_a_changed_source_makes_a_figure_stale(tmp_path, monkeypatch):
     assert staleness("now.json") is None
     assert "changed after" in staleness("old.json")
     assert "uncommitted" in staleness("dirty.json")
+
+
+def prose_citations() -> list[tuple[str, int, str, str]]:
+    """(page, line, paragraph, JSON) for each JSON a prose figure's key marker names."""
+    from test_readme_figures import figures
+    found = []
+    for page in figures.PAGES:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        for m in figures.PROSE.finditer(text):
+            start, end = text.rfind("\n\n", 0, m.start()) + 1, text.find("\n\n", m.end())
+            for name in figures.files_of(m.group(3)):
+                if figures.unrecorded(name):
+                    continue  # not yet recorded: test_readme_figures lists it as untraced
+                found.append((page, text.count("\n", 0, m.start()) + 1, text[start:end], name))
+    return found
+
+
+def test_each_prose_figure_is_current_or_its_paragraph_says_it_is_not():
+    """A figure in a sentence goes stale as a table's does: its paragraph must then say so; and a paragraph
+    whose figures are all current may not say so (the mark would hide a rerun)."""
+    from conftest import report
+    said = STALE_NOTE.strip("*").lower()
+    stale_in: dict[tuple[str, str], list[str]] = {}  # (page, paragraph) -> why each of its figures is stale
+    lines: dict[tuple[str, str], int] = {}
+    for page, line, paragraph, name in prose_citations():
+        path = Path(name).as_posix() if "/" in name else f"benchmarks/results/{name}"
+        key = (page, " ".join(paragraph.split()))  # a line break inside the phrase is a space in Markdown
+        lines.setdefault(key, line)
+        reasons = stale_in.setdefault(key, [])
+        if reason := staleness(path):
+            reasons.append(reason)
+    unmarked = [f"{page}:{lines[page, text]}: {reasons[0]}" for (page, text), reasons in stale_in.items()
+                if reasons and said not in text.lower()]
+    overmarked = [f"{page}:{lines[page, text]}" for (page, text), reasons in stale_in.items()
+                  if not reasons and said in text.lower()]
+    for (page, text), reasons in stale_in.items():
+        if reasons and said in text.lower():
+            report(f"{page}:{lines[page, text]}: prose marked as measured on older code")
+    assert not unmarked, ("prose figures from stale results, shown as current (rerun the benchmark, or say "
+                          "'measured on older code' in the paragraph with the reason):\n" + "\n".join(unmarked))
+    assert not overmarked, ("paragraphs say 'measured on older code' but every figure in them is current "
+                            "(remove the phrase): " + "; ".join(overmarked))

@@ -12,7 +12,7 @@ These tests check every figure against its key, that every table of measured num
 sections is tied (or names the JSON that does not exist yet), and, by mutation, that moving any tied figure
 by one unit of its last digit fails the check. The JSONs are written by the benchmark scripts with the
 command, commit, date and machine (tests/test_figure_provenance.py checks that the commit is current). Reads
-text and JSON only, no torch: a fraction of a second.
+text and JSON only, no torch: a few seconds, most of them the mutation's.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PAGES = figures.PAGES
 TEXT = {page: (ROOT / page).read_text(encoding="utf-8") for page in PAGES}
 
 # A table whose JSON does not exist yet says so in place of a table marker, naming that JSON:
-# `<!-- figures untraced: benchmarks/results/bert_parity.json not yet recorded (why) -->`
+# `<!-- figures untraced: benchmarks/results/NAME.json not yet recorded (why) -->`
 UNTRACED = re.compile(r"^<!-- figures untraced: (.+) -->$")
 # sections whose tables of numbers must each be tied (a heading, a page title included, covers its subsections)
 MEASURED_SECTIONS = {"Tokenizer", "The BERT encoder", "Parity with sentence-transformers", "Results on real data",
@@ -103,8 +103,9 @@ def regenerate(path: str) -> str:
         return f"`bash benchmarks/gpu_check.sh` on a GPU machine (see {p.parent / 'README.md'})"
     if p.stem == "lessons":
         return f"`python lessons/run_lessons.py --check --solutions --edition both --json {path}`"
-    if (ROOT / "benchmarks" / f"{p.stem}.py").is_file():
-        return f"`python benchmarks/{p.stem}.py`"
+    script = p.stem.split("-")[0]  # encode_speed-amd-epyc-avx2.json: one file per kind of machine
+    if (ROOT / "benchmarks" / f"{script}.py").is_file():
+        return f"`python benchmarks/{script}.py`"
     return f"`python benchmarks/train_results.py {p.stem}`"  # one of its experiments
 
 
