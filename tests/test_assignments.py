@@ -1,6 +1,8 @@
 """The student edition and the autograder: full marks for the library, zero for the edition, partial
-credit per check, and the ways around the grader closed (its conftest, its pyproject, torch's built-ins)."""
+credit per check, and the ways around the grader closed (its conftest, its pyproject, torch's built-ins).
+The graded process itself: tests/grading/test_graded_process.py."""
 
+import ast
 import json
 import re
 import shutil
@@ -12,7 +14,8 @@ import pytest
 from minisbert.course.assignments import ASSIGNMENTS, Block, fill_blocks, parse_blocks, strip_solutions, \
     student_blocks
 from minisbert.course.edition import check_edition, leaked_solutions, make_student_edition, solution_lines
-from minisbert.course.grader import checks_of, grade, graded_files, report, report_json
+from minisbert.course.grader import grade, graded_files, judge_of, report, report_json
+from minisbert.course.judge import checks_of
 from minisbert.course.rules import block_problems, enclosing_arguments
 from minisbert.support.errors import MarkerError
 
@@ -73,9 +76,12 @@ def test_the_library_keeps_the_rules_and_the_points_add_up():
             if isinstance(part, Block):
                 assert block_problems(part, str(rel), enclosing_arguments(source, part.line)) == [], rel
     for name, (points, _) in ASSIGNMENTS.items():
-        checks = checks_of(ROOT / "tests" / "grading" / f"test_grade_{name}.py")
-        assert len(checks) >= 3 and all(c.points > 0 for c in checks), name
+        checks = checks_of(judge_of(ROOT, name))
+        assert len(checks) >= 3 and all(c.points > 0 and c.reads for c in checks), name
         assert sum(c.points for c in checks) == points, name
+        probe = ast.parse((ROOT / "tests" / "grading" / f"probe_{name}.py").read_text(encoding="utf-8"))
+        probed = {node.name for node in probe.body if isinstance(node, ast.FunctionDef)}
+        assert {c.__name__ for c in checks} <= probed, name  # every check has its probe, by the same name
 
 
 @pytest.mark.parametrize("assignment, code, message", [
@@ -115,28 +121,6 @@ def test_a_line_at_column_0_is_refused():
     """It would compile as module-level code and could redefine what the grading tests import."""
     block = Block("pooling", "    ", "", "", "", ["    y = tokens.sum(1)\n", "mean_pool = lambda *a: 0\n"], 10)
     assert any("line 12" in p and "indented inside its function" in p for p in block_problems(block, "x.py", {"tokens"}))
-
-
-def test_a_graded_process_that_ends_abnormally_scores_zero_whatever_its_report_says(tmp_path):
-    """The grading run writes a passing report and kills itself: the report does not count."""
-    from minisbert.course.grader import PYTEST_INI, _grade_one
-    tree = tmp_path / "course"
-    (tree / "tests" / "grading").mkdir(parents=True)
-    (tree / "tests" / "grading" / "test_grade_pooling.py").write_text(textwrap.dedent("""\
-        import os, signal, sys
-        import pytest
-
-        @pytest.mark.points(15)
-        def test_everything():
-            xml = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--junitxml="))
-            with open(xml, "w") as f:
-                f.write('<testsuites><testsuite><testcase name="test_everything"/></testsuite></testsuites>')
-            os.kill(os.getpid(), signal.SIGKILL)
-    """))
-    ini = tmp_path / "grader.ini"
-    ini.write_text(PYTEST_INI)
-    result = _grade_one("pooling", tree, ini, None, 120)
-    assert result.earned == 0 and "ended with status -9" in result.message, result
 
 
 def test_the_library_scores_full_marks():
@@ -231,7 +215,7 @@ def test_attention_with_dropout_on_the_output_earns_part_of_its_points(tmp_path)
     assert 0 < result.earned < result.points, report([result])
     assert "drop the attention probabilities, then multiply by V" in result.message
     failed = [c.name for c in result.checks if not c.earned]
-    assert failed == ["test_dropout_is_on_the_probabilities"], report([result])
+    assert failed == ["dropout_is_on_the_probabilities"], report([result])
 
 
 def test_an_edition_with_each_block_written_once_runs_the_default_fast_path(tmp_path):

@@ -130,7 +130,7 @@ def _searchable(path: Path) -> str:
 
 def check_edition(out: Path, repo: Path) -> list[str]:
     """Problems of the student edition `out` of the course checkout `repo`: it must import, hold no solution
-    line, score 0 on every check of every assignment with NotImplementedError (graded with `repo`'s tests),
+    line, score 0 on every check of every assignment with NotImplementedError (graded with `repo`'s judges),
     and pass the tests that need no assignment (wordpiece, data, model_finder)."""
     problems = []
     out, repo = Path(out), Path(repo)

@@ -1,0 +1,62 @@
+"""The graded process's side of a grading: run one assignment's probe, write what it returns as tensors.
+
+The grader (grader.py) starts it in the graded tree (graded_tree.py), which holds the student edition's
+library with the student's blocks, the probe of the assignment graded (grading/probe_<name>.py) and the
+references of the other assignments (grading/reference_<other>.py), and nothing else of the course:
+
+    python -I -B -c BOOT TREE NAME SEED OUT CHECK [CHECK ...]
+
+For each CHECK, `probe_<NAME>.CHECK(seed)` builds that check's inputs from SEED (drawn by the grader at
+this grading), calls the student's code and returns a dict of tensors; they are written to the
+safetensors file OUT as `CHECK.<key>`, and an exception as the string `error.CHECK` in its metadata.
+Nothing here is trusted: the grader's judge (judge.py) reads only the tensors it asked for, in its own
+process, and scores them against its own references; it never imports this process's code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+# What the grader runs with `python -I -B -c`: the tree and its grading folder alone in front of the
+# import path (-I: no PYTHONPATH, no user site, not the current folder), then main().
+BOOT = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/grading']; "
+        "from minisbert.course.probe import main; main(sys.argv[1:])")
+MAX_ERROR = 300  # characters of an exception's message kept for the report
+
+
+def main(argv: list[str]) -> None:
+    tree, name, seed, out, *checks = argv
+    _forget_other_libraries(Path(tree))
+    probe = importlib.import_module(f"probe_{name}")  # from the tree's grading folder
+    for reference in sorted((Path(tree) / "grading").glob("reference_*.py")):
+        importlib.import_module(reference.stem).install()  # another assignment, by its reference
+    tensors, errors = {}, {}
+    for check in checks:
+        try:
+            outputs = getattr(probe, check)(int(seed))
+            tensors.update({f"{check}.{key}": _plain(value) for key, value in outputs.items()})
+        except Exception as e:  # noqa: BLE001 (any error of the student's code is this check's message)
+            lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [""]
+            errors[f"error.{check}"] = f"{type(e).__name__}: {lines[0]}"[:MAX_ERROR]
+    from safetensors.torch import save_file
+    save_file(tensors, out, metadata=errors)
+
+
+def _plain(value):
+    """A tensor of its own (safetensors refuses shared or strided memory), detached, on the CPU."""
+    import torch
+    return torch.as_tensor(value).detach().cpu().contiguous().clone()
+
+
+def _forget_other_libraries(tree: Path) -> None:
+    """Leave the tree's minisbert the only one importable: an editable install of the instructor's checkout
+    adds a finder (setuptools' __editable__ hook) or a path entry that would import the solutions."""
+    def editable(hook) -> bool:
+        return "__editable__" in f"{getattr(hook, '__module__', '')} {hook!r}"
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not editable(finder)]
+    sys.path_hooks[:] = [hook for hook in sys.path_hooks if not editable(hook)]
+    own = {str(tree), str(tree / "grading")}
+    sys.path[:] = [p for p in sys.path if p in own or not (Path(p or ".") / "minisbert").exists()]
+    sys.path_importer_cache.clear()
