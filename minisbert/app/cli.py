@@ -308,9 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="the model, e.g. %s" % DEFAULT_MODEL)
     p.set_defaults(run=_download)
     from ..course.assignments import ASSIGNMENTS
-    p = sub.add_parser("grade", help="score a student's copy with the instructor's grading tests",
-                       description="Put the solution blocks of PATH's minisbert/ into a temporary copy of the "
-                                   "instructor's checkout, run its grading tests (tests/grading/) there and print "
+    p = sub.add_parser("grade", help="score a student's copy with the instructor's probes and judges",
+                       description="For each assignment, put the solution blocks of PATH's minisbert/ into a "
+                                   "temporary student edition with that assignment's probe (tests/grading/), run "
+                                   "it in a separate, isolated process on inputs drawn from a fresh seed, and judge "
+                                   "the tensors it returns in this process with the instructor's references; print "
                                    "each assignment's score, its checks and the first failing check's message, "
                                    "then the total. Exit status 0 only with full marks.")
     p.add_argument("path", nargs="?", default=".", metavar="PATH",

@@ -17,10 +17,11 @@ The one-call versions of each graded concept (F.scaled_dot_product_attention, F.
 F.gelu, ...) are simply not on the lists. Anything else (an attribute of torch that is not a listed
 function, a name that is not the block's own, an import, a private name) refuses the block, with the
 line and the name. Every line of a block must also be indented inside its function: a line at
-column 0 would run as module-level code and could redefine what the grading tests import.
+column 0 would run as module-level code and could redefine what the probe imports.
 
-This is read from the source; the student's code then runs in a subprocess with a scrubbed
-environment (grader.py), as the same OS user (docs/instructors.md says what that does not stop).
+This is read from the source; the student's code then runs in a separate process that holds no
+solution, judge or reference of its assignment (graded_tree.py, probe.py), as the same OS user
+(docs/instructors.md says what that does not stop).
 """
 
 from __future__ import annotations
