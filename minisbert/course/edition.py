@@ -27,6 +27,8 @@ from .grader import grade, graded_files
 SKIP = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "checkpoints", "results",
         "solutions", "build", "dist", ".ipynb_checkpoints"}
 SKIP_FOLDERS = {Path("tests") / "grading"}
+# the attacks on the grader, with honest variants that are solutions written differently: instructors' material
+SKIP_FILES = {Path("tests") / "fixtures" / "attacks.json", Path("tests") / "test_attacks.py"}
 # A solution line shorter than this ("return x", "u, v = embeddings") says nothing on its own.
 DISTINCTIVE = 16
 
@@ -75,7 +77,7 @@ def _files(repo: Path) -> list[Path]:
         files = [p.relative_to(repo) for p in repo.rglob("*")]
     return sorted(f for f in files if (repo / f).is_file()
                   and not any(part in SKIP or part.endswith(".egg-info") for part in f.parts)
-                  and not any(f.is_relative_to(folder) for folder in SKIP_FOLDERS))
+                  and not any(f.is_relative_to(folder) for folder in SKIP_FOLDERS) and f not in SKIP_FILES)
 
 
 def solution_lines(repo: Path) -> dict[str, str]:

@@ -41,7 +41,7 @@ TORCH_FUNCTIONS = {
     # element-wise and reductions
     "torch.exp", "torch.log", "torch.sqrt", "torch.rsqrt", "torch.erf", "torch.tanh", "torch.abs",
     "torch.pow", "torch.where", "torch.clamp", "torch.maximum", "torch.minimum", "torch.max", "torch.min",
-    "torch.sum", "torch.mean", "torch.var", "torch.logsumexp", "torch.softmax", "torch.log_softmax",
+    "torch.sum", "torch.mean", "torch.var", "torch.var_mean", "torch.logsumexp", "torch.softmax", "torch.log_softmax",
     "torch.sigmoid", "torch.relu", "torch.norm",
     # shapes and products
     "torch.cat", "torch.stack", "torch.matmul", "torch.bmm", "torch.einsum", "torch.transpose",
@@ -67,7 +67,7 @@ METHODS = {
     "clamp", "clamp_min", "clamp_max", "masked_fill", "softmax", "log_softmax", "exp", "log", "sqrt", "rsqrt",
     "pow", "abs", "erf", "tanh", "sigmoid", "relu", "matmul", "mm", "bmm", "norm", "neg", "add", "sub", "mul",
     "div", "diagonal", "diag", "eq", "ne", "lt", "gt", "le", "ge", "logical_not", "any", "all", "cumsum",
-    "gather", "index_select", "narrow", "chunk", "split", "unbind", "where", "logsumexp", "square",
+    "gather", "index_select", "select", "narrow", "chunk", "split", "unbind", "where", "logsumexp", "square",
     "item", "tolist", "detach", "clone", "new_zeros", "new_ones", "new_full", "new_tensor", "weight", "bias",
     # a training step's objects: the loss, the optimizer, the scheduler, the scaler
     "backward", "step", "zero_grad", "scale", "unscale_", "update", "param_groups", "parameters",

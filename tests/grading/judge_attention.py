@@ -39,6 +39,12 @@ def shapes(seed, got):
     require(tuple(out.shape) == (2, 3, 5, 8), f"the output has shape {tuple(out.shape)}, expected (B, h, L, d)")
     require(tuple(probs.shape) == (2, 3, 5, 4),
             f"the probabilities have shape {tuple(probs.shape)}, expected (B, h, queries, keys)")
+    # right shapes with wrong numbers earn nothing: the values of this rectangular case count too
+    q, k, v, _ = inputs(seed)
+    k, v = k[:, :, :4], v[:, :, :4]
+    everything = torch.ones(2, 1, 1, 4, dtype=torch.bool)
+    diagnose(out, F.scaled_dot_product_attention(q, k, v), mistakes(q, k, v, everything))
+    diagnose(probs, probabilities(q, k, everything), {})
 
 
 @check(3, "out")

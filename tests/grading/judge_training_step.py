@@ -68,11 +68,13 @@ def gradients_are_clipped_before_the_step(seed, got):
             "before the optimizer step")
 
 
-@check(2, "raised", "after")
+@check(2, "raised", "after", "finite_after")
 def a_nan_loss_updates_nothing(seed, got):
-    before, _, _ = sgd(seed)
+    before, _, grad = sgd(seed)
     require(bool(got("raised", torch.bool, ())), "a loss that is not finite must raise FloatingPointError")
     require(torch.equal(got("after", shape=before.shape), before), "a loss that is not finite must update nothing")
+    require(torch.allclose(got("finite_after", shape=before.shape), before - 0.5 * grad, atol=1e-6),
+            "a finite loss must still give one optimizer step: raise only when the loss is not finite")
 
 
 @check(2, "calls", "after")
