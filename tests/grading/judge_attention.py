@@ -98,6 +98,9 @@ def dropout_is_on_the_probabilities(seed, got):
     weights, total = out[..., :L], out[..., L]
     kept = weights != 0
     require(not kept.all(), "with training=True and dropout 0.5, no attention weight was dropped")
+    # about half kept, as dropout 0.5 keeps: all-zero weights (no attention at all) drop nothing to compare
+    require(0.3 < kept.float().mean().item() < 0.7,
+            f"{100 * kept.float().mean().item():.0f} % of the attention weights are non-zero; dropout 0.5 keeps about half")
     require(torch.allclose(total, weights.sum(-1), atol=1e-5),
             "dropout is applied after multiplying by V: drop the attention probabilities, then multiply by V")
     require(torch.allclose(weights[kept], (probs / 0.5)[kept], atol=1e-5),

@@ -37,8 +37,11 @@ def the_update_is_one_optimizer_step(seed, got):
             "the update is not one optimizer step on the loss's gradient")
 
 
-@check(2, "gradients_left", "last_epoch")
+@check(2, "gradients_left", "last_epoch", "after")
 def gradients_zeroed_and_schedule_advanced(seed, got):
+    before, _, grad = sgd(seed)
+    require(torch.allclose(updated(got, before), before - 0.5 * grad, atol=1e-6),
+            "the update is not one optimizer step on the loss's gradient")
     require(not bool(got("gradients_left", torch.bool, ())),
             "zero the gradients after the step (optimizer.zero_grad()), or they pile up over steps")
     require(int(got("last_epoch", torch.int64, ())) == 1,

@@ -64,7 +64,9 @@ def the_update_is_one_optimizer_step(seed):
 def gradients_zeroed_and_schedule_advanced(seed):
     model, scheduler, _ = _step(seed)
     left = any(p.grad is not None and bool(p.grad.any()) for p in model.parameters())
-    return {"gradients_left": torch.tensor(left), "last_epoch": torch.tensor(scheduler.last_epoch)}
+    # the bookkeeping alone (no forward, no backward) must not pass: the step's update is returned too
+    return {"gradients_left": torch.tensor(left), "last_epoch": torch.tensor(scheduler.last_epoch),
+            "after": model.bag.weight}
 
 
 def the_optimizer_steps_before_the_scheduler(seed):
