@@ -27,8 +27,13 @@ from .grader import grade, graded_files
 SKIP = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "checkpoints", "results",
         "solutions", "build", "dist", ".ipynb_checkpoints"}
 SKIP_FOLDERS = {Path("tests") / "grading"}
-# the attacks on the grader, with honest variants that are solutions written differently: instructors' material
-SKIP_FILES = {Path("tests") / "fixtures" / "attacks.json", Path("tests") / "test_attacks.py"}
+# Instructors' tests, which need what the edition leaves out: the grader's tests (the probes and judges of
+# tests/grading/), the attacks on it (with honest variants that are solutions written differently), the
+# exercises' solutions (lessons/solutions/), and the checks of the pages' figures and promises against the
+# benchmark results and the course's git history.
+SKIP_FILES = {Path("tests") / name for name in ("test_assignments.py", "test_attacks.py", "fixtures/attacks.json",
+                                                 "test_exercises.py", "test_readme_figures.py",
+                                                 "test_figure_provenance.py", "test_recorded_results.py")}
 # A solution line shorter than this ("return x", "u, v = embeddings") says nothing on its own.
 DISTINCTIVE = 16
 
