@@ -78,6 +78,21 @@ rows/=mixed-length & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} |  |
 rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} |  |
 rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
 """),
+    # docs/performance.md: encode on an AMD EPYC Zen 3 (AVX2 only: no VNNI, no bf16), one JSON per machine kind
+    "encode_speed_amd_epyc_avx2": table("encode_speed-amd-epyc-avx2.json", """
+| sentences | library | sentences/s | vs ST | of matmul peak | min cos vs ST | STS-B test Spearman |
+|---|---|---|---|---|---|---|
+rows/=STS-B test & sentence-transformers :: | STS-B test (1,000) | sentence-transformers | {2} | {3} | {4} | {5} | {6} |
+rows/=STS-B test & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} | {6} |
+rows/=STS-B test & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} | {6} |
+rows/=STS-B test & minisbert auto (-> fp32) :: | | minisbert, `precision="auto"` (picks float32 here) | {2} | **{3}** | {4} | {5} | {6} |
+rows/=STS-B test & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} | {6} |
+rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (300) | sentence-transformers | {2} | {3} | {4} | {5} |  |
+rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} |  |
+rows/=mixed-length & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} |  |
+rows/=mixed-length & minisbert auto (-> fp32) :: | | minisbert, `precision="auto"` (picks float32 here) | {2} | **{3}** | {4} | {5} |  |
+rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
+""", missing="not yet recorded: python benchmarks/encode_speed.py on this AMD EPYC"),
     # columns: 1 all, 2 vs ST, 3 steady, 4 vs ST, 5 compile s, 6 pays against uncompiled, 7 against ST, 8 min cos
     "compile_speed": table("compile_speed.json", """
 | library | sentences/s, all {title/0:,.0f} | vs ST | steady | vs ST | compile (s) | pays against uncompiled from | pays against ST from | min cos vs ST |
