@@ -3,6 +3,7 @@
     TREE/minisbert/             the student edition of the instructor's library (every block a stub,
                                 as edition.py writes it), with the student's blocks that keep the rules
     TREE/grading/probe_<name>.py          the probe of the one assignment graded
+    TREE/grading/draws.py                 the inputs drawn from the seed, which every probe shares
     TREE/grading/reference_<other>.py     the references of the other assignments, so that one mistake
                                           costs only its own points
 
@@ -88,6 +89,7 @@ def build_tree(tree: Path, name: str, instructor: Path, library: dict[Path, str]
     grading = instructor / "tests" / "grading"
     (tree / "grading").mkdir()
     shutil.copy2(grading / f"probe_{name}.py", tree / "grading")
+    shutil.copy2(grading / "draws.py", tree / "grading")  # the input builders every probe shares
     for reference in sorted(grading.glob("reference_*.py")):
         if reference.stem != f"reference_{name}":
             shutil.copy2(reference, tree / "grading")

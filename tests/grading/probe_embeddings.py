@@ -2,10 +2,8 @@
 by its reference). Input builders shared with judge_embeddings.py."""
 
 import torch
+from draws import draw
 
-
-def draw(seed, n):
-    return torch.Generator().manual_seed(seed + n * 2**32)
 
 
 def batch(seed, n=0, vocab=20, shape=(2, 5)):

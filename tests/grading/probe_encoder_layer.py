@@ -2,10 +2,8 @@
 EncoderLayer; the attention by its references). Input builders shared with judge_encoder_layer.py."""
 
 import torch
+from draws import draw, hidden
 
-
-def draw(seed, n):
-    return torch.Generator().manual_seed(seed + n * 2**32)
 
 
 def layer_norm_inputs(seed):
@@ -27,13 +25,6 @@ def encoder_layer(seed, dropout=0.1):
     return EncoderLayer(BertConfig(hidden_size=16, num_attention_heads=4, intermediate_size=64,
                                    hidden_dropout_prob=dropout, attention_probs_dropout_prob=0.0))
 
-
-def hidden(seed, n, shape):
-    g = draw(seed, n)
-    x = torch.randn(shape, generator=g)
-    keep = torch.ones(shape[:2], dtype=torch.long)
-    keep[1, int(torch.randint(2, shape[1], (), generator=g)):] = 0
-    return x, keep
 
 
 def layer_norm(seed):

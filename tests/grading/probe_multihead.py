@@ -2,19 +2,9 @@
 attention by its reference). Input builders shared with judge_multihead.py."""
 
 import torch
+from draws import hidden
 
 
-def draw(seed, n):
-    return torch.Generator().manual_seed(seed + n * 2**32)
-
-
-def hidden(seed, n, shape):
-    """Hidden states (B, L, H) and keep (B, L) with the second sequence padded."""
-    g = draw(seed, n)
-    x = torch.randn(shape, generator=g)
-    keep = torch.ones(shape[:2], dtype=torch.long)
-    keep[1, int(torch.randint(2, shape[1], (), generator=g)):] = 0
-    return x, keep
 
 
 def module(seed):

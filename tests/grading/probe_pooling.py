@@ -2,10 +2,8 @@
 encoder by its references). Input builders shared with judge_pooling.py."""
 
 import torch
+from draws import draw
 
-
-def draw(seed, n):
-    return torch.Generator().manual_seed(seed + n * 2**32)
 
 
 def batch(seed):

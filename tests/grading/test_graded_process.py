@@ -67,7 +67,7 @@ FAKE_PROBE = textwrap.dedent("""\
         except NotImplementedError:
             stub = True
         grading = sorted(p.name for p in (tree / "grading").iterdir())
-        alone = grading == ["probe_pooling.py", "reference_attention.py"] \\
+        alone = grading == ["draws.py", "probe_pooling.py", "reference_attention.py"] \\
             and sorted(os.listdir(tree)) == ["grading", "minisbert"]
         sys.path[:] = [p for p in sys.path if not p.startswith(str(tree))]
         for name in [m for m in sys.modules if m.split(".")[0] == "minisbert"]:
@@ -113,6 +113,7 @@ def fake_instructor(folder: Path, mode: str) -> Path:
     (grading / "judge_pooling.py").write_text(FAKE_JUDGE)
     (grading / "probe_pooling.py").write_text(FAKE_PROBE.format(mode=mode))
     shutil.copy(ROOT / "tests" / "grading" / "reference_attention.py", grading)
+    shutil.copy(ROOT / "tests" / "grading" / "draws.py", grading)
     return folder
 
 
@@ -159,7 +160,7 @@ def test_the_graded_tree_holds_nothing_of_the_grading(tmp_path):
     build_tree(tmp_path, "attention", ROOT, library)
     files = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert {f for f in files if not f.startswith("minisbert/")} == {
-        "grading/probe_attention.py", "grading/reference_multihead.py", "grading/reference_encoder_layer.py",
+        "grading/probe_attention.py", "grading/draws.py", "grading/reference_multihead.py", "grading/reference_encoder_layer.py",
         "grading/reference_embeddings.py", "grading/reference_pooling.py"}
     assert "minisbert/attention.py" in files and not any("__pycache__" in f for f in files)
 
