@@ -4,8 +4,11 @@ The graded process itself: tests/grading/test_graded_process.py."""
 
 import ast
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -221,9 +224,6 @@ def test_attention_with_dropout_on_the_output_earns_part_of_its_points(tmp_path)
 def test_an_edition_with_each_block_written_once_runs_the_default_fast_path(tmp_path):
     """The fast twins reuse the written-out code: a student writes each block once, and the default path
     (fast=True) runs it. Before, the edition's default path raises; after, it gives the library's numbers."""
-    import os
-    import subprocess
-    import sys
     edition = tmp_path / "edition"
     make_student_edition(edition, ROOT)
     command = [sys.executable, "-m", "minisbert", "similarity", "A man is playing a guitar.", "A man plays the guitar."]
@@ -238,3 +238,15 @@ def test_an_edition_with_each_block_written_once_runs_the_default_fast_path(tmp_
     written = subprocess.run(command, cwd=edition, env=env, capture_output=True, text=True, timeout=300)
     assert written.returncode == 0, written.stderr[-2000:]
     assert "(all-MiniLM-L6-v2, cpu)" in written.stdout and "0.979" in written.stdout.split("[2]")[-1]
+
+
+def test_the_grade_command_replays_a_seed_and_refuses_a_bad_one():
+    """The report prints each assignment's seed; `--seed NAME=SEED` draws the same inputs again."""
+    command = [sys.executable, "-m", "minisbert", "grade", "--only", "pooling", "--timeout", "60"]
+    replay = subprocess.run(command + ["--seed", "pooling=7"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "    seed 7\n" in replay.stdout and replay.stdout.rstrip().endswith("total: 15/15 (100%)")
+    for bad, said in [(["--seed", "pool=7"], "not NAME=SEED"), (["--timeout", "0"], "not a whole number of seconds"),
+                      (["--seed", "losses=3"], "that assignment is not graded here")]:
+        done = subprocess.run(command + bad, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and said in done.stderr, (bad, done.stderr)

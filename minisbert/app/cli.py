@@ -179,9 +179,29 @@ def _download(args) -> int:
 
 def _grade(args) -> int:
     from ..course.grader import grade, report, report_json
-    results = grade(Path(args.path), Path(args.instructor), args.only)
+    seeds = dict(args.seed or [])
+    unknown = sorted(set(seeds) - set(args.only or seeds))
+    if unknown:
+        raise InputError(f"--seed {unknown[0]}=...: that assignment is not graded here (--only "
+                         f"{' '.join(args.only)}); add it to --only or drop its seed")
+    results = grade(Path(args.path), Path(args.instructor), args.only, timeout=args.timeout, seeds=seeds)
     print(report_json(results) if args.json else report(results))
     return 0 if all(r.earned == r.points for r in results) else 1
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds above 0, e.g. 120")
+    return int(text)
+
+
+def _assignment_seed(text: str) -> tuple[str, int]:
+    from ..course.assignments import ASSIGNMENTS
+    name, _, seed = text.partition("=")
+    if name not in ASSIGNMENTS or not seed.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=SEED with NAME one of {', '.join(ASSIGNMENTS)} and "
+                                         "SEED a whole number, as the report prints it (e.g. pooling=1234)")
+    return name, int(seed)
 
 
 def _student_edition(args) -> int:
@@ -307,14 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "~/.cache/minisbert/models). A model already there is left as it is.")
     p.add_argument("name", metavar="NAME", help="the model, e.g. %s" % DEFAULT_MODEL)
     p.set_defaults(run=_download)
-    from ..course.assignments import ASSIGNMENTS
+    from ..course.assignments import ASSIGNMENTS, GRADE_TIMEOUT
     p = sub.add_parser("grade", help="score a student's copy with the instructor's probes and judges",
                        description="For each assignment, put the solution blocks of PATH's minisbert/ into a "
                                    "temporary student edition with that assignment's probe (tests/grading/), run "
                                    "it in a separate, isolated process on inputs drawn from a fresh seed, and judge "
                                    "the tensors it returns in this process with the instructor's references; print "
-                                   "each assignment's score, its checks and the first failing check's message, "
-                                   "then the total. Exit status 0 only with full marks.")
+                                   "each assignment's score, its seed, its checks and the first failing check's "
+                                   "message, then the total. Exit status 0 only with full marks, 1 otherwise, 2 "
+                                   "when it cannot grade.")
     p.add_argument("path", nargs="?", default=".", metavar="PATH",
                    help="root of the student's copy (default: the current folder)")
     p.add_argument("--instructor", default=".", metavar="DIR",
@@ -322,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", choices=list(ASSIGNMENTS), metavar="NAME",
                    help="grade only these assignments: " + ", ".join(ASSIGNMENTS))
     p.add_argument("--json", action="store_true", help="print the report as JSON (for a gradebook)")
+    p.add_argument("--timeout", type=_positive_int, default=GRADE_TIMEOUT, metavar="SECONDS",
+                   help="the graded process's time limit per assignment; past it the assignment scores 0 (default: "
+                        f"{GRADE_TIMEOUT}; an honest assignment takes a few seconds on 2 cores)")
+    p.add_argument("--seed", type=_assignment_seed, action="append", metavar="NAME=SEED",
+                   help="replay a grading: draw NAME's inputs from SEED (the report gives each assignment's seed); "
+                        "repeat for several")
     p.set_defaults(run=_grade)
     p = sub.add_parser("student-edition", help="write the repository with the assignments' solutions removed",
                        description="Copy the repository to OUTPUT, replacing every '# BEGIN SOLUTION' block of "

@@ -23,6 +23,10 @@ from dataclasses import dataclass
 
 from ..support.errors import MarkerError
 
+# The graded process's time limit per assignment, in seconds (grader.py; `grade --timeout`): an honest
+# assignment takes a few seconds on 2 cores, and a block that never returns costs no more than this.
+GRADE_TIMEOUT = 120
+
 # name: (points, what the student writes)
 ASSIGNMENTS = {
     "attention": (15, "scaled dot-product attention with a padding mask (attention.py)"),

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..support.errors import MissingFileError
-from .assignments import ASSIGNMENTS
+from .assignments import ASSIGNMENTS, GRADE_TIMEOUT
 from .graded_tree import build_tree, graded_files, student_library
 from .judge import Check, Failure, checks_of, judge, read_outputs, unasked
 from .probe import BOOT
@@ -69,8 +69,8 @@ def judge_of(instructor: Path, name: str):
         sys.path.remove(folder)
 
 
-def grade(student: Path, instructor: Path = Path("."), names: list[str] | None = None, timeout: int = 300,
-          seeds: dict[str, int] | None = None) -> list[Result]:
+def grade(student: Path, instructor: Path = Path("."), names: list[str] | None = None,
+          timeout: int = GRADE_TIMEOUT, seeds: dict[str, int] | None = None) -> list[Result]:
     """Score the student's copy at `student` with the probes and judges of the instructor's checkout."""
     student, instructor = Path(student).resolve(), Path(instructor).resolve()
     for role, path in (("student's copy", student), ("instructor's checkout", instructor)):
@@ -158,6 +158,8 @@ def report(results: list[Result]) -> str:
     lines = []
     for r in results:
         lines.append(f"{r.name:<{width}}  {r.earned:>3}/{r.points:<3} {r.message}")
+        if r.seed is not None:  # what replays this grading: grade --seed NAME=SEED
+            lines.append(f"{'':<{width}}    seed {r.seed}")
         lines += [f"{'':<{width}}    {c.earned:>2}/{c.points:<2} {c.name}" for c in r.checks]
     earned, total = sum(r.earned for r in results), sum(r.points for r in results)
     lines.append(f"total: {earned}/{total} ({100 * earned / total:.0f}%)")

@@ -50,13 +50,35 @@ def _plain(value):
     return torch.as_tensor(value).detach().cpu().contiguous().clone()
 
 
+class _TreeOnly:
+    """A finder in front of all others: `minisbert` is found in the graded tree or nowhere. An installed copy
+    (editable or not) holds the solutions; its folder (site-packages) also holds torch, so it stays on the path."""
+
+    def __init__(self, tree: Path):
+        self.tree = str(tree)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "minisbert":  # its submodules are found through the package's own __path__: the tree's
+            return None
+        from importlib.machinery import PathFinder
+        spec = PathFinder.find_spec(fullname, [self.tree])
+        if spec is None:
+            raise ModuleNotFoundError("minisbert is importable from the graded tree only", name=fullname)
+        return spec
+
+
 def _forget_other_libraries(tree: Path) -> None:
     """Leave the tree's minisbert the only one importable: an editable install of the instructor's checkout
-    adds a finder (setuptools' __editable__ hook) or a path entry that would import the solutions."""
+    adds a finder (setuptools' __editable__ hook) or a path entry (dropped), a regular install a folder in
+    site-packages (which stays: torch is there too); _TreeOnly finds minisbert in the tree before any of them."""
     def editable(hook) -> bool:
         return "__editable__" in f"{getattr(hook, '__module__', '')} {hook!r}"
-    sys.meta_path[:] = [finder for finder in sys.meta_path if not editable(finder)]
+    sys.meta_path[:] = [_TreeOnly(tree)] + [finder for finder in sys.meta_path if not editable(finder)]
     sys.path_hooks[:] = [hook for hook in sys.path_hooks if not editable(hook)]
     own = {str(tree), str(tree / "grading")}
-    sys.path[:] = [p for p in sys.path if p in own or not (Path(p or ".") / "minisbert").exists()]
+
+    def checkout(entry: str) -> bool:  # a folder with minisbert/ in it that is not an installation's folder
+        folder = Path(entry or ".")
+        return (folder / "minisbert").exists() and folder.name not in ("site-packages", "dist-packages")
+    sys.path[:] = [p for p in sys.path if p in own or not checkout(p)]
     sys.path_importer_cache.clear()

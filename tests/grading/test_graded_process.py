@@ -6,6 +6,8 @@ judge and probe; it stays with the instructor, as tests/grading/ does."""
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -74,7 +76,7 @@ FAKE_PROBE = textwrap.dedent("""\
             del sys.modules[name]
         try:
             import minisbert
-            unreachable = False  # the instructor's installed minisbert was found
+            unreachable = Path(minisbert.__file__).is_relative_to(tree)  # else the instructor's installed one
         except ModuleNotFoundError:
             unreachable = True
         flags = {{"flags": torch.tensor([in_tree, stub, alone, unreachable])}}
@@ -152,6 +154,31 @@ def test_what_the_graded_process_started_ends_with_it(tmp_path):
             break
         time.sleep(0.1)
     assert not status.exists() or "State:\tZ" in status.read_text(), f"process {pid} outlived its grading"
+
+
+def test_a_regular_install_of_the_library_is_unreachable_and_its_folder_still_serves(tmp_path):
+    """An instructor who ran `pip install .` has minisbert (with the solutions) in site-packages, beside torch:
+    the graded process must import minisbert from its tree, and still everything else from site-packages."""
+    site = tmp_path / "site-packages"
+    (site / "minisbert").mkdir(parents=True)
+    (site / "minisbert" / "__init__.py").write_text("raise ImportError('the installed copy was imported')\n")
+    (site / "otherlib").mkdir()
+    (site / "otherlib" / "__init__.py").write_text("")
+    script = textwrap.dedent(f"""\
+        import sys
+        from pathlib import Path
+        sys.path[:0] = [{str(ROOT)!r}]
+        sys.path.append({str(site)!r})
+        from minisbert.course.probe import _forget_other_libraries
+        _forget_other_libraries(Path({str(ROOT)!r}))
+        for name in [m for m in sys.modules if m.split(".")[0] == "minisbert"]:
+            del sys.modules[name]
+        import minisbert, otherlib
+        print(minisbert.__file__)
+    """)
+    done = subprocess.run([sys.executable, "-I", "-B", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Path(done.stdout.strip()) == ROOT / "minisbert" / "__init__.py"
 
 
 def test_the_graded_tree_holds_nothing_of_the_grading(tmp_path):
