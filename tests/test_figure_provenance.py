@@ -3,7 +3,8 @@
 Each result JSON records the commit it was measured at (benchmarks/common.py: provenance). For every JSON
 a README or docs table cites, this test asks git whether that commit is an ancestor of the checkout and
 not `-dirty`, and whether any file its figures depend on (common.SOURCES: the script, the library files it
-runs) changed after it. A stale table must say so where the reader sees it: a line right under the table
+runs) changed after it; a Python file whose code is unchanged, as the parser reads it without its docstrings and
+comments, has not changed (a corrected docstring cannot move a figure). A stale table must say so where the reader sees it: a line right under the table
 that starts with "*Measured on older code" and gives the reason; then the test passes and lists it. A table
 marked stale whose JSON is current fails too (the mark would hide a rerun). Needs the git history of the
 checkout (a clone has it); reads no torch.
@@ -11,6 +12,7 @@ checkout (a clone has it); reads no torch.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import subprocess
 from pathlib import Path
@@ -48,10 +50,36 @@ def staleness(path: str) -> str | None:
     if git("merge-base", "--is-ancestor", commit, "HEAD").returncode != 0:
         return f"{path}: commit {commit} is not an ancestor of this checkout"
     sources = document.get("sources") or _common().sources_of(script_of(document, path))
-    changed = git("diff", "--name-only", commit, "HEAD", "--", *sources).stdout.split()
+    changed = [path for path in git("diff", "--name-only", commit, "HEAD", "--", *sources).stdout.split()
+               if not only_words_changed(commit, path)]
     if changed:
         return f"{path}: {len(changed)} of its source files changed after {commit} (e.g. {', '.join(changed[:3])})"
     return None
+
+
+def code_of(source: str) -> str:
+    """A module as the parser reads it, without docstrings (comments are gone already): what can move a figure."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def only_words_changed(commit: str, path: str) -> bool:
+    """Whether a Python file changed between `commit` and HEAD in its docstrings and comments only."""
+    if not path.endswith(".py"):
+        return False
+    old, new = git("show", f"{commit}:{path}"), git("show", f"HEAD:{path}")
+    if old.returncode or new.returncode:  # added or removed
+        return False
+    try:
+        return code_of(old.stdout) == code_of(new.stdout)
+    except SyntaxError:
+        return False
 
 
 def note_under(table) -> str | None:
@@ -97,6 +125,15 @@ def test_a_changed_source_makes_a_figure_stale(tmp_path, monkeypatch):
     assert staleness("now.json") is None
     assert "changed after" in staleness("old.json")
     assert "uncommitted" in staleness("dirty.json")
+
+
+def test_a_docstring_or_comment_is_not_a_change_of_code():
+    """The mutation of the rule above: words alone leave the code equal; any change of a value or a call does not."""
+    before = 'def f(x):\n    """Doubles x."""\n    return 2 * x  # twice\n'
+    assert code_of(before) == code_of('def f(x):\n    """Twice x, corrected."""\n    return 2 * x\n')
+    assert code_of(before) == code_of("def f(x):\n    return 2 * x\n")
+    assert code_of(before) != code_of('def f(x):\n    """Doubles x."""\n    return 3 * x\n')
+    assert code_of(before) != code_of('def f(x):\n    """Doubles x."""\n    return x + x\n')
 
 
 def prose_citations() -> list[tuple[str, int, str, str]]:
