@@ -19,7 +19,7 @@ from minisbert.course.assignments import ASSIGNMENTS, Block, fill_blocks, parse_
 from minisbert.course.edition import check_edition, leaked_solutions, make_student_edition, solution_lines
 from minisbert.course.grader import grade, graded_files, judge_of, report, report_json
 from minisbert.course.judge import checks_of
-from minisbert.course.rules import block_problems, enclosing_arguments
+from minisbert.course.rules import block_problems, enclosing_arguments, file_names
 from minisbert.support.errors import MarkerError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def test_the_library_keeps_the_rules_and_the_points_add_up():
         source = (ROOT / rel).read_text(encoding="utf-8")
         for part in parse_blocks(source, str(rel)):
             if isinstance(part, Block):
-                assert block_problems(part, str(rel), enclosing_arguments(source, part.line)) == [], rel
+                assert block_problems(part, str(rel), enclosing_arguments(source, part.line), file_names(source)) == [], rel
     for name, (points, _) in ASSIGNMENTS.items():
         checks = checks_of(judge_of(ROOT, name))
         assert len(checks) >= 3 and all(c.points > 0 and c.reads for c in checks), name
@@ -118,6 +118,28 @@ def test_anything_off_the_allow_list_is_refused_with_its_line(assignment, code, 
     problems = block_problems(block, "x.py", {"self", "q", "k", "v", "x", "mask"})
     assert problems and all(p.startswith(f"x.py, line 1") and repr(assignment) in p for p in problems)
     assert any(message in p for p in problems), problems
+
+
+def test_a_name_bound_in_an_inner_scope_cannot_hand_over_a_builtin_or_a_global():
+    """A helper's attacks (after #29 closed the first ones): a lambda's default is evaluated outside the lambda,
+    and a class body reads the module's globals, so a parameter or class attribute named like a built-in counted
+    as the block's own and handed the real one over (exec, getattr, __import__ reached transformers'
+    attention and the instructor's pooling)."""
+    def problems(code: str) -> list[str]:
+        block = Block("pooling", "    ", "", "", "", [textwrap.indent(textwrap.dedent(code), "    ")], 10)
+        return block_problems(block, "pooling.py", {"tokens", "mask"}, {"torch", "F", "mean_pool", "Path"})
+    attacks = {
+        "lambda exec=exec: exec('import os')": "'exec' (a Python built-in)",
+        "f = (lambda getattr=getattr, __import__=__import__: getattr(__import__('os'), 'sep'))()":
+            "'getattr' (a Python built-in)",
+        "A = None\nclass A:\n    getattr = getattr\n": "may not define a class",
+        "g = [Path for Path in [1]]\nr = Path('x')": "'Path' (a name of the module)",
+        "h = (lambda _x: _x)(tokens)": "'_x' (a private name)",
+    }
+    for code, said in attacks.items():
+        found = problems(code)
+        assert any(said in p for p in found), (code, found)
+    assert problems("f = lambda t, m: (t * m.unsqueeze(-1)).sum(1)\ny = f(tokens, mask)") == []  # honest lambdas stay
 
 
 def test_a_line_at_column_0_is_refused():

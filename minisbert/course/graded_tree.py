@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from .assignments import Block, fill_blocks, parse_blocks, student_blocks
-from .rules import block_problems, enclosing_arguments
+from .rules import block_problems, enclosing_arguments, file_names
 
 
 def graded_files(instructor: Path) -> dict[Path, list[str]]:
@@ -55,7 +55,7 @@ def student_library(student: Path, instructor: Path) -> tuple[dict[Path, str], d
         for i, block in enumerate(blocks):
             alone = [None] * len(blocks)
             alone[i] = block.body
-            problems = block_problems(block, str(rel), enclosing_arguments(mine, places[i])) \
+            problems = block_problems(block, str(rel), enclosing_arguments(mine, places[i]), file_names(mine)) \
                 or _compile_problems(fill_blocks(mine, alone, str(rel)), rel)
             if problems and block.name not in refused:
                 refused[block.name] = problems[0]

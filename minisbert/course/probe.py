@@ -23,6 +23,9 @@ from pathlib import Path
 # import path (-I: no PYTHONPATH, no user site, not the current folder), then main().
 BOOT = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/grading']; "
         "from minisbert.course.probe import main; main(sys.argv[1:])")
+# Libraries that hold a graded concept ready-made (the references the tests compare with), and an editable
+# install's finder module, which names the instructor's checkout: never importable in the graded process.
+OTHER_IMPLEMENTATIONS = ("transformers", "sentence_transformers")
 MAX_ERROR = 300  # characters of an exception's message kept for the report
 
 
@@ -51,13 +54,17 @@ def _plain(value):
 
 
 class _TreeOnly:
-    """A finder in front of all others: `minisbert` is found in the graded tree or nowhere. An installed copy
-    (editable or not) holds the solutions; its folder (site-packages) also holds torch, so it stays on the path."""
+    """A finder in front of all others: `minisbert` is found in the graded tree or nowhere, and the other
+    implementations not at all. An installed copy (editable or not) holds the solutions; its folder
+    (site-packages) also holds torch, so it stays on the path."""
 
     def __init__(self, tree: Path):
         self.tree = str(tree)
 
     def find_spec(self, fullname, path=None, target=None):
+        top = fullname.split(".")[0]
+        if top in OTHER_IMPLEMENTATIONS or top.startswith("__editable__"):
+            raise ModuleNotFoundError(f"{top} may not be imported in the graded process", name=fullname)
         if fullname != "minisbert":  # its submodules are found through the package's own __path__: the tree's
             return None
         from importlib.machinery import PathFinder

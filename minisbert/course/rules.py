@@ -15,8 +15,8 @@ layer norm) do the graded job too. So a block may use only:
 
 The one-call versions of each graded concept (F.scaled_dot_product_attention, F.layer_norm,
 F.gelu, ...) are simply not on the lists. Anything else (an attribute of torch that is not a listed
-function, a name that is not the block's own, an import, a private name) refuses the block, with the
-line and the name. Every line of a block must also be indented inside its function: a line at
+function, a name that is not the block's own, an import, a private name, a class, binding a built-in's or
+the file's module-level name) refuses the block, with the line and the name. Every line of a block must also be indented inside its function: a line at
 column 0 would run as module-level code and could redefine what the probe imports.
 
 This is read from the source; the student's code then runs in a separate process that holds no
@@ -27,6 +27,7 @@ solution, judge or reference of its assignment (graded_tree.py, probe.py), as th
 from __future__ import annotations
 
 import ast
+import builtins
 import textwrap
 
 from .assignments import Block
@@ -83,6 +84,7 @@ FILE_NAMES = {"encoder_layer": {"gelu"}, "losses": {"_cosine_matrix"}}
 MODULE_CHANGES = {"register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
                   "register_backward_hook", "register_buffer", "register_parameter", "load_state_dict",
                   "apply", "add_module", "register_module", "state_dict", "modules", "named_modules", "children"}
+BUILTIN_NAMES = frozenset(dir(builtins))  # a block may call those of BUILTINS, and bind none of them
 ALLOWED = ("its function's arguments and its own names, self.<attribute>, Python arithmetic and control flow, "
            "and the listed torch/F/math functions and tensor methods (minisbert/course/rules.py)")
 
@@ -103,9 +105,24 @@ def enclosing_arguments(source: str, line: int) -> set[str]:
     return names
 
 
-def block_problems(block: Block, where: str, arguments: set[str] = frozenset()) -> list[str]:
+def file_names(source: str) -> set[str]:
+    """The names a file binds at module level (its imports, functions, classes and constants)."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        else:
+            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def block_problems(block: Block, where: str, arguments: set[str] = frozenset(),
+                   module_names: set[str] = frozenset()) -> list[str]:
     """Why this block may not be graded (empty when it may): each problem with its line.
-    arguments: the parameters and locals of the function the block sits in (enclosing_arguments)."""
+    arguments: the parameters and locals of the function the block sits in (enclosing_arguments);
+    module_names: the names its file binds at module level (file_names)."""
     problems = [f"{where}, line {block.line + i}: assignment {block.name!r}: every line of a block must be indented "
                 f"inside its function (a line at column 0 would run as module-level code)"
                 for i, line in enumerate(block.body, 1) if line.strip() and not line[:1].isspace()]
@@ -117,12 +134,21 @@ def block_problems(block: Block, where: str, arguments: set[str] = frozenset()) 
     bound = {name for node in ast.walk(tree) if (name := _bound_name(node))}
     # `self` is the method's own module, never something the block points it at (self = torch would open every
     # attribute of torch); a module name is never a value of the block's own
+    # Nor may it bind a built-in's name, a module-level name of its file or a private name: a name bound in an
+    # inner scope (a lambda's parameter, a class body, a comprehension) counts as the block's own, but read where
+    # it is not bound, or as a default (evaluated outside the lambda), it is the built-in or global of that name
+    # (`lambda exec=exec: ...` would hand over exec).
     for node in ast.walk(tree):
         name = _bound_name(node)
         if name in {"self", *MODULES}:
             problems.append(f"{where}, line {block.line + getattr(node, 'lineno', 1)}: assignment {block.name!r} may "
                             f"not bind the name {name!r} (it is {'the module itself' if name == 'self' else 'a module'}"
                             ", not a name of the block's own)")
+        elif name and name != "_" and (name in BUILTIN_NAMES or name in module_names or name.startswith("_")):
+            kind = ("a Python built-in" if name in BUILTIN_NAMES else "a private name" if name.startswith("_")
+                    else "a name of the module")
+            problems.append(f"{where}, line {block.line + getattr(node, 'lineno', 1)}: assignment {block.name!r} may "
+                            f"not bind the name {name!r} ({kind}): choose another name")
     own = (set(arguments) | FILE_NAMES.get(block.name, set()) | bound) - set(MODULES)
     for node, why in _refusals(tree, own):
         problems.append(f"{where}, line {block.line + node.lineno}: assignment {block.name!r} {why}")
@@ -170,6 +196,8 @@ def _refusals(tree: ast.AST, own: set[str]):
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node, "may not import: use the names the module already imports"
+        elif isinstance(node, ast.ClassDef):
+            yield node, "may not define a class: compute with functions, tensors and the module's own layers"
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             yield node, "may not declare global or nonlocal names"
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):

@@ -174,6 +174,12 @@ def test_a_regular_install_of_the_library_is_unreachable_and_its_folder_still_se
         for name in [m for m in sys.modules if m.split(".")[0] == "minisbert"]:
             del sys.modules[name]
         import minisbert, otherlib
+        for other in ("transformers", "sentence_transformers"):  # the references, never importable there
+            try:
+                __import__(other)
+                raise SystemExit(other + " was importable")
+            except ModuleNotFoundError:
+                pass
         print(minisbert.__file__)
     """)
     done = subprocess.run([sys.executable, "-I", "-B", "-c", script], capture_output=True, text=True, cwd=tmp_path)
