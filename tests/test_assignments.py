@@ -77,7 +77,8 @@ def test_the_library_keeps_the_rules_and_the_points_add_up():
         source = (ROOT / rel).read_text(encoding="utf-8")
         for part in parse_blocks(source, str(rel)):
             if isinstance(part, Block):
-                assert block_problems(part, str(rel), enclosing_arguments(source, part.line), file_names(source)) == [], rel
+                arguments = enclosing_arguments(source, part.line)
+                assert block_problems(part, str(rel), arguments, file_names(source)) == [], rel
     for name, (points, _) in ASSIGNMENTS.items():
         checks = checks_of(judge_of(ROOT, name))
         assert len(checks) >= 3 and all(c.points > 0 and c.reads for c in checks), name

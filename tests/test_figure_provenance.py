@@ -3,9 +3,9 @@
 Each result JSON records the commit it was measured at (benchmarks/common.py: provenance). For every JSON
 a README or docs table cites, this test asks git whether that commit is an ancestor of the checkout and
 not `-dirty`, and whether any file its figures depend on (common.SOURCES: the script, the library files it
-runs) changed after it; a Python file whose code is unchanged, as the parser reads it without its docstrings and
-comments, has not changed (a corrected docstring cannot move a figure). A stale table must say so where the reader sees it: a line right under the table
-that starts with "*Measured on older code" and gives the reason; then the test passes and lists it. A table
+runs) changed after it; a Python file whose code is unchanged, as the parser reads it without its docstrings
+and comments, has not changed (a corrected docstring cannot move a figure). A stale table must say so where the
+reader sees it: a line right under the table that starts with "*Measured on older code" and gives the reason; then the test passes and lists it. A table
 marked stale whose JSON is current fails too (the mark would hide a rerun). Needs the git history of the
 checkout (a clone has it); reads no torch.
 """

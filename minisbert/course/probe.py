@@ -23,8 +23,8 @@ from pathlib import Path
 # import path (-I: no PYTHONPATH, no user site, not the current folder), then main().
 BOOT = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/grading']; "
         "from minisbert.course.probe import main; main(sys.argv[1:])")
-# Libraries that hold a graded concept ready-made (the references the tests compare with), and an editable
-# install's finder module, which names the instructor's checkout: never importable in the graded process.
+# Libraries that hold the graded concepts ready-made (the references the tests compare with): never importable
+# in the graded process, nor (_TreeOnly) an editable install's __editable__ finder, which names the checkout.
 OTHER_IMPLEMENTATIONS = ("transformers", "sentence_transformers")
 MAX_ERROR = 300  # characters of an exception's message kept for the report
 

@@ -16,8 +16,9 @@ layer norm) do the graded job too. So a block may use only:
 The one-call versions of each graded concept (F.scaled_dot_product_attention, F.layer_norm,
 F.gelu, ...) are simply not on the lists. Anything else (an attribute of torch that is not a listed
 function, a name that is not the block's own, an import, a private name, a class, binding a built-in's or
-the file's module-level name) refuses the block, with the line and the name. Every line of a block must also be indented inside its function: a line at
-column 0 would run as module-level code and could redefine what the probe imports.
+the file's module-level name) refuses the block, with the line and the name. Every line of a block must
+also be indented inside its function: a line at column 0 would run as module-level code and could
+redefine what the probe imports.
 
 This is read from the source; the student's code then runs in a separate process that holds no
 solution, judge or reference of its assignment (graded_tree.py, probe.py), as the same OS user
