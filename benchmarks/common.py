@@ -72,6 +72,16 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def per_machine_json(stem: str) -> str:
+    """results/STEM-KIND.json for this kind of machine, e.g. encode_speed-amd-epyc-avx2.json: figures measured
+    on different CPUs are never put in one table or one ratio."""
+    import re
+
+    from minisbert.fast.hardware import read_cpu
+    kind = re.sub(r"\((R|TM)\)|\bCPU\b|\bProcessor\b|@.*?(?=,)", "", read_cpu().kind)
+    return str(RESULTS / f"{stem}-{re.sub(r'[^a-z0-9]+', '-', kind.lower()).strip('-')}.json")
+
+
 def machine() -> str:
     import torch
     return (f"{cpu_model()}, {torch.get_num_threads()} torch threads, "
@@ -90,6 +100,7 @@ SOURCES = {
     "benchmarks/sts_parity.py": MODEL + ["minisbert/similarity.py", "minisbert/evaluation.py"],
     "benchmarks/bert_parity.py": MODEL + ["tests/test_bert.py"],  # the test holds the cases it measures
     "benchmarks/encode_speed.py": MODEL,
+    "benchmarks/fast_kernels.py": ["minisbert/fast/hardware.py"],  # torch's kernels alone, no model
     "benchmarks/compile_speed.py": MODEL,
     "benchmarks/e5_speed.py": MODEL,
     "benchmarks/startup_memory.py": ["minisbert"],

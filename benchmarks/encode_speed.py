@@ -31,24 +31,16 @@ there) and the JSON says so.
 """
 
 import argparse
-import re
 import time
 
 import numpy as np
 import torch
-from common import (RESULTS, alternate, median, mixed_length_sentences, print_table, row_cosines, sts_test_pairs,
-                    sts_test_sentences)
+from common import (alternate, median, mixed_length_sentences, per_machine_json, print_table, row_cosines,
+                    sts_test_pairs, sts_test_sentences)
 from scipy.stats import spearmanr
 
 from minisbert import SentenceBert, resolve_model
 from minisbert.fast.hardware import REPORTED_FLAGS, auto_precision, int8_is_emulated, read_cpu
-
-
-def default_json() -> str:
-    """One file per kind of machine, e.g. results/encode_speed-amd-epyc-avx2.json: figures measured on
-    different CPUs are never put in one table or one ratio."""
-    kind = re.sub(r"\((R|TM)\)|\bCPU\b|\bProcessor\b|@.*?(?=,)", "", read_cpu().kind)
-    return str(RESULTS / f"encode_speed-{re.sub(r'[^a-z0-9]+', '-', kind.lower()).strip('-')}.json")
 
 
 def sync(device: torch.device):
@@ -129,7 +121,7 @@ def main():
     ap.add_argument("--sts-sentences", type=int, default=1000, help="how many STS-B test sentences (default 1000)")
     ap.add_argument("--mixed-sentences", type=int, default=300, help="how many generated sentences (default 300)")
     ap.add_argument("--device", default="cpu", help="where every contestant runs: cpu (default) or cuda")
-    ap.add_argument("--json", default=default_json(),
+    ap.add_argument("--json", default=per_machine_json("encode_speed"),
                     help="write the table, its provenance and the CPU's flags here (default, one file per kind "
                          "of machine: %(default)s)")
     args = ap.parse_args()

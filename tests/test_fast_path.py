@@ -15,12 +15,13 @@ from torch.testing import assert_close
 from minisbert import BertConfig
 from minisbert.attention import MultiHeadAttention, extended_attention_mask
 from minisbert.bert import BertModel
-from minisbert.fast.fast_bert import FastAddNorm, FastBertModel, FastEncoder, FastSelfAttention, PackedMask, Packing
+from minisbert.fast.fast_bert import (ATTENTION_BLOCK, FastAddNorm, FastBertModel, FastEncoder, FastSelfAttention,
+                                     PackedMask, Packing)
 from minisbert.pooling import mean_pool
 
 TINY = dict(vocab_size=50, hidden_size=24, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
             max_position_embeddings=32, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-RAGGED, FULL = [7, 2, 5, 1], [6, 6, 6]
+RAGGED, FULL, FULL16 = [7, 2, 5, 1], [6, 6, 6], [16, 16]  # FULL16: no padding, and a whole attention block
 
 
 def batch(lengths, seed=0):
@@ -61,7 +62,8 @@ def cosine(a, b):
     return torch.nn.functional.cosine_similarity(a.flatten().double(), b.flatten().double(), dim=0).item()
 
 
-PATHS = ["fused kernels (batch without padding)", "fused kernels + padding-free", "fast path in bf16"]
+PATHS = ["fused kernels (batch without padding)", "fused kernels (16 tokens each: not packed)",
+         "fused kernels + padding-free", "fast path in bf16"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -69,7 +71,7 @@ def test_every_path_equals_the_written_out_model(path):
     if path.endswith("bf16") and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         pytest.skip("torch has no bf16 kernels for this CPU")  # (emulated bf16 is fine for equality)
     plain, fast = twins()
-    lengths = FULL if "without padding" in path else RAGGED
+    lengths = FULL if "without padding" in path else FULL16 if "16 tokens" in path else RAGGED
     want_hidden, want_pooled, want_grads = run(plain, lengths)
     hidden, pooled, grads = run(fast, lengths, "bf16" if path.endswith("bf16") else "fp32")
     assert len(hidden) == TINY["num_hidden_layers"] + 1
@@ -122,12 +124,26 @@ def test_attention_probabilities_of_the_fast_path_equal_the_written_out_ones():
         assert_close(g[real_queries], w[real_queries], atol=1e-6, rtol=1e-5)
 
 
-def test_a_batch_without_padding_is_not_packed(monkeypatch):
+def test_a_batch_without_padding_and_of_whole_attention_blocks_is_not_packed(monkeypatch):
     _, fast = twins()
     monkeypatch.setattr(Packing, "pack", lambda self, x: pytest.fail("packed a batch that has no padding"))
-    ids, mask = batch(FULL)
+    ids, mask = batch(FULL16)
     with torch.no_grad():
-        assert fast.eval()(ids, mask).last_hidden_state.shape == (3, 6, TINY["hidden_size"])
+        assert fast.eval()(ids, mask).last_hidden_state.shape == (2, 16, TINY["hidden_size"])
+
+
+def test_attention_runs_on_a_grid_of_whole_blocks_and_its_rows_come_back_in_order():
+    mask = torch.tensor([[1, 1, 1], [1, 0, 0], [1, 1, 0]])
+    packing = Packing(mask)
+    assert (packing.grid_length, ATTENTION_BLOCK) == (16, 16)
+    tokens = torch.tensor([0.0, 1, 2, 3, 6, 7])[:, None]  # packed as above: the value 3 b + l
+    grid = packing.to_grid(tokens)  # (B, G, 1)
+    assert grid.shape == (3, 16, 1)
+    want = torch.zeros(3, 16, 1)
+    want[:, :3] = torch.arange(9.0).view(3, 3, 1) * mask[..., None]
+    assert torch.equal(grid, want)  # each token at its place, zeros at the padding and the added columns
+    assert torch.equal(packing.from_grid(grid), tokens)
+    assert packing.grid_mask(mask).tolist() == [row + [0] * 13 for row in mask.tolist()]
 
 
 def test_the_path_is_chosen_once_and_never_saved(tmp_path):
@@ -208,13 +224,13 @@ def probe_attention(attention_class, lengths, training):
         attention.value.weight.copy_(torch.eye(L))
     mask = (torch.arange(L)[None, :] < torch.tensor(lengths)[:, None]).long()  # (B, L)
     x = torch.eye(L).expand(len(lengths), L, L)  # (B, L, H = L): token l is e_l
-    additive = extended_attention_mask(mask, torch.float32)  # (B, 1, 1, L)
     with torch.no_grad():
         if attention_class is FastSelfAttention:
             packing = Packing(mask)
+            additive = extended_attention_mask(packing.grid_mask(mask), torch.float32)  # (B, 1, 1, G)
             out = packing.unpack(attention(packing.pack(x), PackedMask(additive, packing))[0])
         else:
-            out = attention(x, additive)[0]
+            out = attention(x, extended_attention_mask(mask, torch.float32))[0]  # (B, 1, 1, L)
     return out[..., :L], mask  # (B, L queries, L keys)
 
 

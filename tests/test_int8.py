@@ -16,7 +16,7 @@ from minisbert.bert import BertModel
 from minisbert.trainkit.data import read_pairs
 from minisbert.support.errors import InputError
 from minisbert.evaluation import evaluate_sts
-from minisbert.fast.int8 import Int8Linear, int8_copy, quantize_rows
+from minisbert.fast.int8 import Int8Linear, quantize_rows
 
 from conftest import FIXTURES
 
@@ -66,14 +66,6 @@ def test_a_layer_without_bias_and_a_batch_without_tokens():
     assert layer(torch.zeros(0, 32)).shape == (0, 16)
 
 
-def test_the_copy_shares_every_other_parameter_and_leaves_the_model_alone():
-    model = nn.Sequential(nn.Linear(16, 16), nn.LayerNorm(16), nn.Sequential(nn.Linear(16, 8)))
-    twin = int8_copy(model)
-    assert isinstance(twin[0], Int8Linear) and isinstance(twin[2][0], Int8Linear)
-    assert twin[1].weight is model[1].weight  # shared, not copied
-    assert isinstance(model[0], nn.Linear) and isinstance(model[2][0], nn.Linear)  # the original is untouched
-
-
 @pytest.fixture(scope="module")
 def model():
     return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
@@ -88,23 +80,6 @@ def test_encode_in_int8_stays_close_to_float32(model):
     assert not np.allclose(fp32, int8, atol=1e-6)  # it did run in int8
     gap = evaluate_sts(model, pairs)["spearman"] - evaluate_sts(model, pairs, precision="int8")["spearman"]
     assert abs(gap) < 1.0
-
-
-def test_the_int8_encoder_is_made_once_and_remade_when_the_weights_change(model):
-    model.encode("warm", precision="int8")
-    first = model.bert._int8_copy()
-    assert model.bert._int8_copy() is first  # kept between calls
-    assert not any("int8" in key or "weight_codes" in key for key in model.state_dict())  # never saved
-    before = model.encode("A man plays the guitar.", precision="int8")
-    layer = model.bert.encoder.layer[0].intermediate.dense
-    with torch.no_grad():
-        layer.weight.mul_(2)  # what an optimiser step does: in place
-    try:
-        assert model.bert._int8_copy() is not first
-        assert not np.allclose(model.encode("A man plays the guitar.", precision="int8"), before)
-    finally:
-        with torch.no_grad():
-            layer.weight.div_(2)
 
 
 def test_the_written_out_path_runs_in_float32_only_and_says_which_model_runs_int8():

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "minisbert"
 READABLE = ["config.py", "attention.py", "layers.py", "bert.py", "pooling.py", "losses.py", "training.py", "sbert.py",
             "similarity.py", "evaluation.py"]
 # What the fast path is made of: its classes and functions, its modules, torch's means to it.
-FAST_NAME = re.compile(r"^(Fast\w*|Fused\w*|Packing|PackedMask|Autocast|\w*[iI]nt8\w*|compiled\w*|autocast|GradScaler|"
+FAST_NAME = re.compile(r"^(Fast\w*|Fused\w*|Packing|Packed\w*|prepacked|\w*_copy|Autocast|\w*[iI]nt8\w*|compiled\w*|autocast|GradScaler|"
                        r"mixed_precision\w*|precision_context|make_grad_scaler|fast_bert)$")
 
 

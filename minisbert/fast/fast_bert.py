@@ -16,24 +16,35 @@ Two speed-ups:
 2. Padding-free layers. A batch is a (B, L) grid padded to its longest sentence;
    only attention needs that grid. The projections, the feed-forward network,
    LayerNorm and dropout act on each token alone, so a `Packing` gathers the T
-   real tokens, (B, L, H) -> (T, H), and scatters them back onto the grid only
+   real tokens, (B, L, H) -> (T, H), and scatters them back onto a grid only
    inside attention. The layers never see the packing: it travels in the mask
    argument (a `PackedMask`), which the written-out layers pass on untouched to
    the attention, and only `FastSelfAttention` opens it. In a random training
    batch of STS Benchmark pairs more than half of the grid is padding.
+   Attention's grid is (B, G) with G the length rounded up to a multiple of 16:
+   torch's fused attention on the CPU runs whole blocks of 16 keys several times
+   faster than a length just short of one (benchmarks/fast_kernels.py), and the
+   added columns are padding, masked like the rest.
 
-`for_inference` adds the ways of running the model for encode: reduced precision
-(precision.py), int8 (int8.py) and compiled layers (compiled.py).
+`for_inference` gives the module encode runs. On the CPU it is a read-only copy
+(`product_copy`): its Linear layers prepacked in float32 or bf16 (prepacked.py)
+or in int8 (int8.py), the query, key and value projections as one product, GELU
+fused into the product before it. On a GPU, the model under autocast
+(precision.py); anywhere, with compile=True, its layers compiled (compiled.py).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from ..attention import MultiHeadAttention, extended_attention_mask, scaled_dot_product_attention
 from ..bert import BertModel, Encoder
@@ -41,16 +52,40 @@ from ..layers import AddNorm, Attention, EncoderLayer, Intermediate, LayerNorm
 from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
 from .hardware import int8_is_emulated
-from .int8 import int8_copy
-from .precision import precision_context, resolve_precision
+from .int8 import Int8Linear
+from .precision import bf16_supported, precision_context, resolve_precision
+from .prepacked import PackedLinear
+
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the prepacked copies' precisions
+# torch's fused attention on the CPU is several times faster when the length is a multiple of 16 (measured by
+# benchmarks/fast_kernels.py), so attention's grid is padded up to one
+ATTENTION_BLOCK = 16
+
+
+_optimizer_steps = 0  # the steps of every torch optimiser in this process (FastBertModel.inference_copy)
+
+
+def _count_step(optimizer, args, kwargs) -> None:
+    global _optimizer_steps
+    _optimizer_steps += 1
+
+
+register_optimizer_step_post_hook(_count_step)
 
 
 class Packing:
-    """Where the real tokens of a padded batch lie: gather them, (B, L, ...) -> (T, ...), and back."""
+    """Where the real tokens of a padded batch lie: gather them, (B, L, ...) -> (T, ...), and back; and the
+    grid attention runs on, (B, G, ...), G = L rounded up to a multiple of ATTENTION_BLOCK."""
 
     def __init__(self, attention_mask: torch.Tensor):
         self.batch, self.length = attention_mask.shape  # B, L
         self.index = attention_mask.flatten().nonzero().squeeze(1)  # (T,): flat positions b * L + l
+        self.grid_length = -(-self.length // ATTENTION_BLOCK) * ATTENTION_BLOCK  # G >= L
+        # the same tokens' flat positions b * G + l on attention's grid
+        self.grid_index = self.index + (self.index // self.length) * (self.grid_length - self.length)  # (T,)
+        self.sources = self._sources(self.length, self.index)  # (B L,): for unpack
+        self.grid_sources = self._sources(self.grid_length, self.grid_index)  # (B G,): for to_grid
 
     def pack(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, ...) -> (T, ...): the real tokens only, in reading order."""
@@ -58,13 +93,39 @@ class Packing:
 
     def unpack(self, x: torch.Tensor) -> torch.Tensor:
         """(T, ...) -> (B, L, ...): back onto the grid, zeros at the padding."""
-        grid = x.new_zeros(self.batch * self.length, *x.shape[1:])  # (B L, ...)
-        return grid.index_copy(0, self.index, x).view(self.batch, self.length, *x.shape[1:])
+        return self._scatter(x, self.length, self.sources)
+
+    def to_grid(self, x: torch.Tensor) -> torch.Tensor:
+        """(T, ...) -> (B, G, ...): onto attention's grid, zeros at the padding (which the mask hides as keys)."""
+        return self._scatter(x, self.grid_length, self.grid_sources)
+
+    def from_grid(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, G, ...) -> (T, ...): the rows of the real tokens from attention's grid."""
+        return x.flatten(0, 1).index_select(0, self.grid_index)
+
+    def grid_mask(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, L) of 1 and 0 -> (B, G): the G - L columns added are padding."""
+        return F.pad(attention_mask, (0, self.grid_length - self.length))
+
+    # A scatter written as a gather: each position of the grid reads its token's row of x, or row T, a row of
+    # zeros appended to x. torch's scatter (index_copy) took several times as long on the CPU, up to ten times
+    # in float32 (benchmarks/fast_kernels.py).
+    def _sources(self, length: int, index: torch.Tensor) -> torch.Tensor:
+        """(B length,): the row of x each grid position reads, T (the zero row) where no token lies."""
+        T = len(index)
+        source = torch.full((self.batch * length,), T, dtype=torch.long, device=index.device)
+        return source.index_copy_(0, index, torch.arange(T, device=index.device))
+
+    def _scatter(self, x: torch.Tensor, length: int, sources: torch.Tensor) -> torch.Tensor:
+        """(T, ...) -> (B, length, ...): token t at its position, zeros elsewhere."""
+        padded = torch.cat([x, x.new_zeros(1, *x.shape[1:])])  # (T + 1, ...)
+        return padded.index_select(0, sources).view(self.batch, length, *x.shape[1:])
 
 
 @dataclass
 class PackedMask:
-    """The mask the fast layers pass on: the additive mask (B, 1, 1, L) and where the T real tokens lie."""
+    """The mask the fast layers pass on: the additive mask on attention's grid (B, 1, 1, G) and where the T real
+    tokens lie."""
     additive: torch.Tensor
     packing: Packing
 
@@ -84,17 +145,29 @@ class FastSelfAttention(MultiHeadAttention):
         """x: (T, H) real tokens with a PackedMask, else (B, L, H) with an additive (B, 1, 1, L) mask or None."""
         packing = mask.packing if isinstance(mask, PackedMask) else None
         additive = mask.additive if packing is not None else mask
-        q, k, v = self.query(x), self.key(x), self.value(x)  # (T, H) or (B, L, H)
-        if packing is not None:
-            q, k, v = packing.unpack(q), packing.unpack(k), packing.unpack(v)  # (T, H) -> (B, L, H)
+        q, k, v = self.project(x, packing)  # each (B, G, H) on attention's grid, or (B, L, H)
+        if additive is not None and additive.dtype != q.dtype:  # bf16 products without autocast (prepacked.py)
+            additive = additive.to(q.dtype)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)  # (B, h, L, d)
         p = self.dropout if self.training else 0.0
         if output_attentions:  # only the written-out function returns the probabilities
             out, probs = scaled_dot_product_attention(q, k, v, additive, p, self.training)
         else:
             out, probs = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=p), None
-        out = self.merge_heads(out)  # (B, L, H)
-        return (packing.pack(out) if packing is not None else out), probs  # (T, H) or (B, L, H)
+        out = self.merge_heads(out)  # (B, G, H) or (B, L, H)
+        if packing is None:
+            return out, probs  # (B, L, H)
+        L = packing.length  # the probabilities of the queries and keys of the input's grid
+        return packing.from_grid(out), (probs[..., :L, :L] if probs is not None else None)  # (T, H)
+
+    def project(self, x: torch.Tensor, packing: Packing | None) -> tuple[torch.Tensor, ...]:
+        """Q, K, V, each (B, G, H) on attention's grid if packed, else (B, L, H): three products, or one over
+        the stacked weights where the inference copy (prepacked.py) has put them together as `qkv`."""
+        if "qkv" in self._modules:
+            qkv = self.qkv(x)  # (T, 3H) or (B, L, 3H)
+            return (packing.to_grid(qkv) if packing is not None else qkv).chunk(3, dim=-1)  # one scatter
+        q, k, v = self.query(x), self.key(x), self.value(x)
+        return tuple(packing.to_grid(t) for t in (q, k, v)) if packing is not None else (q, k, v)
 
 
 class FastAddNorm(AddNorm):
@@ -123,12 +196,48 @@ class FastEncoder(Encoder):
                 output_attentions: bool = False):
         """x: (B, L, H), attention_mask: (B, L) -> the hidden states (B, L, H) (all N + 1, or only the
         last), and the N attentions."""
-        if bool(attention_mask.all()):  # without padding there is nothing to pack or mask
+        if bool(attention_mask.all()) and x.size(1) % ATTENTION_BLOCK == 0:  # nothing to pack, mask or pad
             return self.run_layers(x, None, output_hidden_states, output_attentions)
         packing = Packing(attention_mask)
-        mask = PackedMask(extended_attention_mask(attention_mask, x.dtype), packing)  # (B, 1, 1, L) + where
+        additive = extended_attention_mask(packing.grid_mask(attention_mask), x.dtype)  # (B, 1, 1, G)
+        mask = PackedMask(additive, packing)
         hidden, attentions = self.run_layers(packing.pack(x), mask, output_hidden_states, output_attentions)
         return [packing.unpack(h) for h in hidden], attentions  # (T, H) -> (B, L, H), zeros at the padding
+
+
+def product_copy(module: nn.Module, product: Callable[[nn.Linear, str], nn.Module]) -> nn.Module:
+    """A read-only inference copy of a fast encoder whose Linear layers are made by `product(linear,
+    activation)`: prepacked float32 or bf16 (prepacked.py) or int8 (int8.py). The query, key and value
+    projections become one product over their stacked weights (x is read, and in int8 quantised, once),
+    and the first feed-forward product takes GELU as its activation. Every other parameter (embeddings,
+    LayerNorms) is shared with `module`, not copied: do not train, move or load into the copy."""
+    if isinstance(module, FastSelfAttention):
+        twin = copy.copy(module)  # its project() runs the one product `qkv`
+        twin._modules = {"qkv": product(stacked([module.query, module.key, module.value]), "none")}
+        return twin
+    if isinstance(module, FastIntermediate):  # GELU(x W1^T + b1)
+        return product(module.dense, "gelu")
+    if isinstance(module, nn.Linear):
+        return product(module, "none")
+    twin = copy.copy(module)  # a new module object over the same parameters
+    twin._modules = {name: None if child is None else product_copy(child, product)
+                     for name, child in module._modules.items()}
+    return twin
+
+
+def stacked(linears: list[nn.Linear]) -> nn.Linear:
+    """Linear layers of the same input as one: their weights' rows (and biases) one after another."""
+    weight = torch.cat([lin.weight.detach() for lin in linears])  # (N1 + N2 + ..., K)
+    one = nn.Linear(weight.shape[1], weight.shape[0], device=weight.device, dtype=weight.dtype)
+    with torch.no_grad():
+        one.weight.copy_(weight)
+        one.bias.copy_(torch.cat([lin.bias.detach() for lin in linears]))
+    return one
+
+
+def int8_product(linear: nn.Linear, activation: str) -> nn.Module:
+    """int8.py's product; GELU, where asked, after it (in float32)."""
+    return Int8Linear(linear) if activation == "none" else nn.Sequential(Int8Linear(linear), nn.GELU())
 
 
 class Autocast(nn.Module):
@@ -148,8 +257,10 @@ class FastBertModel(BertModel):
     encoder_class = FastEncoder
 
     def for_inference(self, precision: str = "fp32", compile: bool = False) -> nn.Module:
-        """The module that runs this encoder for encode: itself, its int8 copy, a view whose layers are
-        compiled, or it under autocast (bf16, fp16); every parameter is shared with this model."""
+        """The module that runs this encoder for encode. On the CPU: a copy with prepacked float32 or bf16
+        products (prepacked.py) or int8 ones (int8.py); with compile=True, a view whose layers are compiled,
+        under autocast for bf16; on a GPU, this model, under autocast for bf16 and fp16. Embeddings and
+        LayerNorms are shared with this model in every case."""
         device = self.device
         precision = resolve_precision(precision, device)  # "auto": what this machine runs natively
         if precision == "int8" and device.type != "cpu":
@@ -159,26 +270,40 @@ class FastBertModel(BertModel):
             warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs, but "
                           "torch's int8 product has no fast kernel here and is many times slower than float32; "
                           "use precision='auto' (float32 on this CPU)", stacklevel=3)
+        if precision == "bf16" and device.type == "cpu" and not bf16_supported(device):
+            warnings.warn("this CPU has no native bf16 support; computing in float32 instead", stacklevel=3)
+            precision = "fp32"
         if compile:
             check_compiler(device)
-        model = self._int8_copy() if precision == "int8" else self
-        # a new view each call, so that it holds the model's modules of now; torch keeps the compiled code
-        # with the layers' code, so only the first call of a process (or a new layer kind) compiles
-        model = compiled_copy(model) if compile else model
+            model = self.inference_copy("int8") if precision == "int8" else self
+            # a new view each call, so that it holds the model's modules of now; torch keeps the compiled code
+            # with the layers' code, so only the first call of a process (or a new layer kind) compiles
+            model = compiled_copy(model)
+        elif device.type == "cpu":
+            return self.inference_copy(precision)
+        else:
+            model = self
         return Autocast(model, device, precision) if precision in ("bf16", "fp16") else model
 
-    def _int8_copy(self) -> nn.Module:
-        """The encoder with int8 Linear layers (int8.py): made once, remade when the weights change.
+    def inference_copy(self, precision: str) -> nn.Module:
+        """The encoder's read-only copy for `precision` on the CPU, int8 (int8.py) or prepacked float32 or
+        bf16 (prepacked.py): made once, remade when the weights change.
 
-        A change is a new tensor in the model or an in-place change to one (an optimiser step,
-        load_state_dict, .to(), adding rows), which bumps the tensor's version counter. Writes through
-        `.data` bypass that counter and go unseen: change weights in place under torch.no_grad() instead.
+        A change is a new tensor in the model, an in-place change to one (load_state_dict, .to(), adding
+        rows, an edit under torch.no_grad()), which bumps the tensor's version counter, or a step of any torch
+        optimiser: fused ones (AdamW(fused=True), which fit uses) write the weights without bumping it.
+        Writes through `.data` bypass both and go unseen: change weights in place under torch.no_grad().
         """
         tensors = [*self.parameters(), *self.buffers()]
-        versions = [t._version for t in tensors]
-        cached = self.__dict__.get("_int8")  # a plain attribute: not a submodule, never saved
+        versions = [_optimizer_steps, *(t._version for t in tensors)]
+        copies = self.__dict__.setdefault("_inference_copies", {})  # a plain attribute: not a submodule, never saved
+        cached = copies.get(precision)
         if (cached is None or cached[1] != versions or len(cached[0]) != len(tensors)
                 or any(a is not b for a, b in zip(cached[0], tensors))):
-            self.__dict__.pop("_int8", None)  # so that the new copy (a shallow one) does not hold the old
-            self.__dict__["_int8"] = cached = (tensors, versions, int8_copy(self).eval())
+            copies.pop(precision, None)
+            product = int8_product if precision == "int8" else \
+                functools.partial(PackedLinear, dtype=DTYPES[precision])  # (linear, activation) -> module
+            made = product_copy(self, product)
+            made.__dict__.pop("_inference_copies", None)  # the copy is shallow: it must not hold the others
+            copies[precision] = cached = (tensors, versions, made.eval())
         return cached[2]

@@ -22,8 +22,6 @@ are rounded to a handful of levels; with a scale per token each token uses all
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 
@@ -62,16 +60,3 @@ class Int8Linear(nn.Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, int8"
-
-
-def int8_copy(module: nn.Module) -> nn.Module:
-    """A read-only copy of `module` for inference: its nn.Linear layers become Int8Linear; every other
-    parameter, buffer and hook is shared with `module`, not copied (so do not train, move or load into it).
-
-    Made once per set of weights (FastBertModel keeps it until the weights change), never per batch.
-    """
-    if isinstance(module, nn.Linear):
-        return Int8Linear(module)
-    twin = copy.copy(module)  # a new module object over the same parameter tensors
-    twin._modules = {name: None if child is None else int8_copy(child) for name, child in module._modules.items()}
-    return twin

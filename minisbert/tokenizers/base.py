@@ -142,14 +142,13 @@ class Tokenizer:
     def pad(self, encoded: Sequence[tuple[list[int], list[int]]], width: int | None = None) -> dict[str, torch.Tensor]:
         """(ids, token type ids) rows -> LongTensors (B, width), padded on the right."""
         width = max((len(ids) for ids, _ in encoded), default=0) if width is None else width
-        input_ids = torch.full((len(encoded), width), self.pad_token_id, dtype=torch.long)
-        token_type_ids = torch.zeros((len(encoded), width), dtype=torch.long)
-        attention_mask = torch.zeros((len(encoded), width), dtype=torch.long)
-        for row, (ids, types) in enumerate(encoded):
-            n = len(ids)
-            input_ids[row, :n] = torch.tensor(ids, dtype=torch.long)
-            token_type_ids[row, :n] = torch.tensor(types, dtype=torch.long)
-            attention_mask[row, :n] = 1
+
+        def grid(rows, fill: int) -> torch.Tensor:  # each row a padded list, then one tensor (not one per row)
+            padded = [list(row) + [fill] * (width - len(row)) for row in rows]
+            return torch.tensor(padded, dtype=torch.long).view(len(encoded), width)
+        input_ids = grid((ids for ids, _ in encoded), self.pad_token_id)
+        token_type_ids = grid((types for _, types in encoded), 0)
+        attention_mask = grid(([1] * len(ids) for ids, _ in encoded), 0)
         return {"input_ids": input_ids, "attention_mask": attention_mask,
                 "token_type_ids": token_type_ids}
 

@@ -1,0 +1,120 @@
+"""The kernel measurements behind the fast path's choices (minisbert/fast/), on the machine it runs on.
+
+Three questions, each timed on torch's own kernels with all-MiniLM-L6-v2's shapes (H 384, 12 heads of 32,
+feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 sentences, 8 to 33 tokens):
+
+1. attention: torch's fused attention (F.scaled_dot_product_attention) at lengths around multiples of 16,
+   in float32 and bf16, is why fast_bert.py pads attention's grid to a multiple of ATTENTION_BLOCK;
+2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
+   gather fast_bert.Packing does (each grid position reads its row, or a row of zeros);
+3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
+   and with the weight prepacked once for oneDNN in float32 and in bf16 (prepacked.py), at 352 rows.
+
+Microseconds per call, the median of 5 runs of many calls; one JSON per kind of machine.
+
+    python benchmarks/fast_kernels.py [--json out.json]
+"""
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from common import median, per_machine_json, print_table
+
+from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
+
+B, HEADS, D, H, INNER = 32, 12, 32, 384, 1536
+LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33)
+ROWS = 352  # 32 sentences of 11 tokens: an STS-B batch
+SHAPES = {"Q, K, V together (384 -> 1152)": (H, 3 * H), "attention output (384 -> 384)": (H, H),
+          "feed-forward in (384 -> 1536)": (H, INNER), "feed-forward out (1536 -> 384)": (INNER, H)}
+
+
+def microseconds(run, calls: int = 50) -> float:
+    """The median over 5 runs of `calls` calls, after a warm-up, per call."""
+    for _ in range(5):
+        run()
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            run()
+        times.append((time.perf_counter() - start) / calls)
+    return 1e6 * median(times)
+
+
+def attention_rows() -> list[list]:
+    rows = []
+    for L in LENGTHS:
+        row = [f"attention, {B} x {L} tokens"]
+        for dtype in (torch.float32, torch.bfloat16):
+            q, k, v = (torch.randn(B, HEADS, L, D, dtype=dtype) for _ in range(3))
+            mask = torch.zeros(B, 1, 1, L, dtype=dtype)
+            mask[::3, ..., L - 2:] = torch.finfo(dtype).min  # a third of the sentences end in 2 padding tokens
+            row.append(f"{microseconds(lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)):.0f}")
+        rows.append(row + [""])
+    return rows
+
+
+def scatter_rows() -> list[list]:
+    L, G, width = 11, 16, 3 * H
+    mask = torch.ones(B, L, dtype=torch.long)
+    mask[::2, 9:] = 0
+    index = mask.flatten().nonzero().squeeze(1)
+    index = index + (index // L) * (G - L)  # positions on the (B, G) grid
+    T = len(index)
+    sources = torch.full((B * G,), T).index_copy_(0, index, torch.arange(T))
+    rows = []
+    for name, run in {
+        "index_copy (a new grid)": lambda x: x.new_zeros(B * G, width).index_copy(0, index, x),
+        "index_copy_ (into a zero grid)": lambda x: x.new_zeros(B * G, width).index_copy_(0, index, x),
+        "gather (Packing)": lambda x: torch.cat([x, x.new_zeros(1, width)]).index_select(0, sources),
+    }.items():
+        row = [f"scatter {T} rows of {width} onto {B} x {G}: {name}"]
+        for dtype in (torch.float32, torch.bfloat16):
+            x = torch.randn(T, width, dtype=dtype)
+            row.append(f"{microseconds(lambda: run(x)):.0f}")
+        rows.append(row + [""])
+    return rows
+
+
+def product_rows() -> list[list]:
+    rows = []
+    for name, (n_in, n_out) in SHAPES.items():
+        x, w, b = torch.randn(ROWS, n_in), torch.randn(n_out, n_in) * 0.05, torch.randn(n_out)
+        xb = x.bfloat16()
+        packed = torch.ops.mkldnn._reorder_linear_weight(w, None)
+        packed_bf16 = torch.ops.mkldnn._reorder_linear_weight(w.bfloat16(), None)
+        bias_bf16 = b.bfloat16()
+
+        def autocast():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return F.linear(x, w, b)
+        runs = {"F.linear": (lambda: F.linear(x, w, b), autocast),
+                "prepacked": (lambda: torch.ops.mkldnn._linear_pointwise(x, packed, b, "none", [], ""),
+                              lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16, bias_bf16, "none", [], ""))}
+        for how, (fp32, bf16) in runs.items():
+            flop = 2 * ROWS * n_in * n_out
+            t32, t16 = microseconds(fp32), microseconds(bf16)
+            rows.append([f"{name}, {ROWS} rows: {how}" + (" (bf16: autocast)" if how == "F.linear" else ""),
+                         f"{t32:.0f}", f"{t16:.0f}", f"{flop / t32 / 1e3:.0f} / {flop / t16 / 1e3:.0f}"])
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", default=per_machine_json("fast_kernels"),
+                    help="write the table here (default, one file per kind of machine: %(default)s)")
+    args = ap.parse_args()
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    with torch.inference_mode():
+        rows = attention_rows() + scatter_rows() + product_rows()
+    cpu = read_cpu()
+    print_table("Kernel times on the CPU (microseconds per call, median of 5 runs)",
+                ["kernel", "float32 (us)", "bf16 (us)", "GFLOP/s float32 / bf16"], rows, json_path=args.json,
+                extra={"cpu": {"name": cpu.name, "kind": cpu.kind, "flags": sorted(set(REPORTED_FLAGS) & cpu.flags)}})
+
+
+if __name__ == "__main__":
+    main()

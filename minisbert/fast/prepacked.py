@@ -1,0 +1,70 @@
+"""Prepacked products for inference on the CPU: every weight laid out once for oneDNN, in float32 or bf16.
+
+A Linear layer's product y = x W^T + b runs in a matrix kernel that reads W in
+its own blocked order (tiles the size of the CPU's registers, or of AMX's tile
+registers for bf16). Called with a plain (N, K) weight, the kernel first copies
+W into that order, at every call; under autocast it also casts W from float32 to
+bf16 first. For all-MiniLM-L6-v2 that is 10.6 M weights re-read and re-written
+per batch, as much memory traffic as the product itself moves at the short
+sentences of the STS Benchmark. Inference does not change the weights, so this
+module does both once:
+
+    once:       Wp = reorder(W.to(dtype))                       (N, K) -> oneDNN's blocked layout
+    per call:   y  = act(x.to(dtype) Wp^T + b)                  act: none, or GELU in the epilogue
+
+`torch.ops.mkldnn._reorder_linear_weight` and `torch.ops.mkldnn._linear_pointwise`
+are the two halves (torch's own: TorchInductor calls them when it freezes a model
+for the CPU). The epilogue is the kernel's last step on each output tile while
+it is still in registers: GELU there saves a pass over the (T, 4H) activations.
+
+Two more savings, which need no new kernel:
+- one product for the query, key and value projections: W^Q, W^K, W^V stacked
+  into one (3H, H) weight, so x is read once and one call replaces three;
+- the products' inputs and outputs stay in `dtype`; in bf16 the residual sum and
+  LayerNorm still run in float32 (bf16 + float32 gives float32), as under autocast.
+
+Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped and
+the weights are still cast once. FastBertModel's `packed_copy` builds the
+inference copy from these layers, once per set of weights, like the int8 copy.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def onednn_packs() -> bool:
+    """Whether this torch can lay weights out for oneDNN's linear kernel (x86 builds can)."""
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+class PackedLinear(nn.Module):
+    """nn.Linear's inference twin: the weight prepacked in `dtype`, the activation ("none", "gelu") fused."""
+
+    def __init__(self, linear: nn.Linear, activation: str = "none", dtype: torch.dtype = torch.float32):
+        super().__init__()
+        weight = linear.weight.detach().to(dtype)  # (N, K)
+        bias = linear.bias.detach().to(dtype)  # (N,)
+        self.in_features, self.out_features = weight.shape[1], weight.shape[0]
+        self.dtype, self.activation, self.onednn = dtype, activation, onednn_packs() and weight.device.type == "cpu"
+        # not buffers: a oneDNN tensor cannot be saved or moved, and this copy is never saved or moved
+        self.weight = torch.ops.mkldnn._reorder_linear_weight(weight, None) if self.onednn else weight
+        self.bias = bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (..., K), any float dtype -> (..., N) in this layer's dtype."""
+        rows = x.reshape(-1, self.in_features).to(self.dtype)  # (T, K); a no-op when x is in dtype already
+        if self.onednn:  # "none" means erf, the exact GELU, as BERT's
+            y = torch.ops.mkldnn._linear_pointwise(rows, self.weight, self.bias, self.activation, [],
+                                                   "none" if self.activation == "gelu" else "")
+        else:
+            y = F.linear(rows, self.weight, self.bias)
+            y = F.gelu(y) if self.activation == "gelu" else y
+        return y.view(*x.shape[:-1], self.out_features)  # (T, N) -> (..., N)
+
+    def extra_repr(self) -> str:
+        layout = "oneDNN-packed" if self.onednn else "plain"
+        return f"in_features={self.in_features}, out_features={self.out_features}, {self.dtype}, {layout}, " \
+               f"activation={self.activation}"

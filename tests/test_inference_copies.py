@@ -1,0 +1,190 @@
+"""The CPU's inference copies (minisbert/fast/prepacked.py, fast_bert.product_copy) compute what the model does.
+
+encode on the CPU runs a read-only copy of the encoder: its products prepacked in float32 or bf16, or int8.
+The references are independent of that code: nn.Linear and F.gelu for one product, the fast model's own
+forward (itself held to the written-out model by test_fast_path.py) for the whole encoder, and sums done in
+float64 from the bf16-rounded factors for a bf16 product.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.testing import assert_close
+
+from minisbert import BertConfig, SentenceBert
+from minisbert.evaluation import evaluate_sts
+from minisbert.fast import fast_bert
+from minisbert.fast.fast_bert import FastBertModel, product_copy
+from minisbert.fast.int8 import Int8Linear
+from minisbert.fast.prepacked import PackedLinear, onednn_packs
+from minisbert.trainkit.data import read_pairs
+
+from conftest import FIXTURES
+
+TINY = dict(vocab_size=50, hidden_size=24, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,
+            max_position_embeddings=40, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+
+
+def linear(n_in=64, n_out=48, seed=1) -> nn.Linear:
+    torch.manual_seed(seed)
+    layer = nn.Linear(n_in, n_out)
+    with torch.no_grad():
+        layer.bias.normal_()  # nn.Linear's default bias is tiny: make a missing or doubled bias show
+    return layer
+
+
+def test_torch_here_has_the_packed_kernels():
+    """x86 builds of torch carry oneDNN; where it is missing the copies fall back to plain products, and this
+    says so instead of letting every test below pass on the fallback."""
+    assert onednn_packs()
+
+
+def test_a_packed_float32_product_equals_nn_linear_at_any_leading_shape():
+    layer = linear()
+    packed = PackedLinear(layer)
+    x = torch.randn(2, 7, 64, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        assert_close(packed(x), layer(x), atol=1e-5, rtol=1e-5)
+        assert packed(torch.zeros(0, 64)).shape == (0, 48)
+    assert packed.onednn and packed.weight.layout == torch._mkldnn  # laid out once, not at every call
+
+
+def test_the_gelu_epilogue_is_bert_s_exact_gelu():
+    """GELU with erf, as BERT's; the tanh approximation differs by up to 3e-4 here and fails."""
+    layer = linear()
+    x = torch.randn(50, 64, generator=torch.Generator().manual_seed(0)) * 2
+    with torch.inference_mode():
+        got = PackedLinear(layer, activation="gelu")(x)
+        assert_close(got, F.gelu(layer(x)), atol=1e-5, rtol=1e-5)
+        assert (got - F.gelu(layer(x), approximate="tanh")).abs().max() > 1e-4
+
+
+def test_a_packed_bf16_product_is_the_bf16_factors_summed_exactly_then_rounded_once():
+    layer = linear(384, 96)
+    x = torch.randn(33, 384, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        got = PackedLinear(layer, dtype=torch.bfloat16)(x)
+    w, b = layer.weight.detach().bfloat16().double(), layer.bias.detach().bfloat16().double()
+    exact = x.bfloat16().double() @ w.T + b  # the rounded factors, summed in float64
+    assert got.dtype == torch.bfloat16
+    assert ((got.double() - exact).abs() <= exact.abs() * 2 ** -8 + 1e-3).all()  # one rounding to 8 bits
+    assert (got.double() - (x.double() @ layer.weight.detach().double().T + layer.bias.detach().double())
+            ).abs().max() > 1e-3  # and not float32: the factors were rounded
+
+
+def tiny_model() -> FastBertModel:
+    torch.manual_seed(0)
+    model = FastBertModel(BertConfig(**TINY), add_pooling_layer=False).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)  # biases and LayerNorms away from 0 and 1
+    return model
+
+
+def hidden_states(model, lengths, seed=0):
+    """The real tokens of the last layer (T, H) for sentences of these lengths."""
+    g = torch.Generator().manual_seed(seed)
+    L = max(lengths)
+    mask = (torch.arange(L)[None, :] < torch.tensor(lengths)[:, None]).long()
+    ids = torch.randint(1, TINY["vocab_size"], (len(lengths), L), generator=g) * mask
+    with torch.inference_mode():
+        return model(ids, mask).last_hidden_state[mask.bool()].float()
+
+
+LENGTHS = {"ragged": [7, 2, 33, 1], "no padding": [5, 5], "one whole block": [16, 16]}
+
+
+@pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
+def test_the_float32_copy_equals_the_model(lengths):
+    model = tiny_model()
+    copy = model.inference_copy("fp32")
+    assert_close(hidden_states(copy, lengths), hidden_states(model, lengths), atol=1e-5, rtol=1e-5)
+
+
+def test_the_copy_holds_one_product_for_q_k_v_and_gelu_in_the_first_feed_forward_product():
+    model = tiny_model()
+    copy = model.inference_copy("fp32")
+    layer, original = copy.encoder.layer[0], model.encoder.layer[0]
+    qkv = layer.attention.self.qkv
+    assert isinstance(qkv, PackedLinear) and qkv.out_features == 3 * TINY["hidden_size"]
+    assert not hasattr(layer.attention.self, "query")  # the three products are gone from the copy
+    assert isinstance(layer.intermediate, PackedLinear) and layer.intermediate.activation == "gelu"
+    assert layer.output.LayerNorm.weight is original.output.LayerNorm.weight  # shared, not copied
+    assert copy.embeddings.word_embeddings.weight is model.embeddings.word_embeddings.weight
+    assert isinstance(original.attention.self.query, nn.Linear)  # the model itself is untouched
+
+
+def test_a_wrong_stacking_order_is_caught(monkeypatch):
+    """The equality above can fail: stack W^K before W^Q and the copy's attention differs."""
+    model = tiny_model()
+    real = fast_bert.stacked
+    monkeypatch.setattr(fast_bert, "stacked", lambda linears: real([linears[1], linears[0], linears[2]]))
+    copy = model.inference_copy("fp32")
+    with pytest.raises(AssertionError):
+        assert_close(hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"]),
+                     atol=1e-5, rtol=1e-5)
+
+
+def test_the_int8_copy_quantises_q_k_v_once_and_stays_close():
+    model = tiny_model()
+    copy = product_copy(model, fast_bert.int8_product)
+    assert isinstance(copy.encoder.layer[0].attention.self.qkv, Int8Linear)
+    got, want = hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"])
+    assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return SentenceBert.from_pretrained("all-MiniLM-L6-v2", device="cpu")
+
+
+def test_encode_in_bf16_stays_close_to_float32(minilm):
+    """Embeddings within cosine 0.999 of float32, and the Spearman on the lessons' pairs within 0.25 (measured
+    0.11 on these few pairs; the bar of 0.1 is held on the 1,379 STS-B test pairs by benchmarks/encode_speed.py)."""
+    pairs = read_pairs(FIXTURES.parent.parent / "lessons" / "data" / "sts_pairs_en.csv")
+    texts = [t for p in pairs for t in (p.sentence1, p.sentence2)]
+    fp32, bf16 = minilm.encode(texts), minilm.encode(texts, precision="bf16")
+    assert (fp32 * bf16).sum(1).min() > 0.999
+    assert not np.allclose(fp32, bf16, atol=1e-5)  # it did run in bf16
+    gap = evaluate_sts(minilm, pairs)["spearman"] - evaluate_sts(minilm, pairs, precision="bf16")["spearman"]
+    assert abs(gap) < 0.25
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
+def test_each_copy_is_made_once_and_remade_when_the_weights_change(minilm, precision):
+    minilm.encode("warm", precision=precision)
+    first = minilm.bert.inference_copy(precision)
+    assert minilm.bert.inference_copy(precision) is first  # kept between calls
+    assert "_inference_copies" not in first.__dict__  # the copy holds no copies of its own
+    assert not any("qkv" in key or "weight_codes" in key for key in minilm.state_dict())  # never saved
+    before = minilm.encode("A man plays the guitar.", precision=precision)
+    layer = minilm.bert.encoder.layer[0].intermediate.dense
+    with torch.no_grad():
+        layer.weight.mul_(2)  # what an optimiser step does: in place
+    try:
+        assert minilm.bert.inference_copy(precision) is not first
+        assert not np.allclose(minilm.encode("A man plays the guitar.", precision=precision), before)
+    finally:
+        with torch.no_grad():
+            layer.weight.div_(2)
+
+
+def test_a_fused_optimiser_step_remakes_the_copy(minilm):
+    """torch's fused AdamW (which fit uses) writes the weights without bumping their version counters: the copy
+    must be remade all the same, or encode would go on with the weights of before the step."""
+    layer = minilm.bert.encoder.layer[0].intermediate.dense
+    saved = layer.weight.detach().clone()
+    before = minilm.encode("A man plays the guitar.")
+    optimizer = torch.optim.AdamW([layer.weight], lr=0.05, fused=True)
+    layer.weight.grad = torch.ones_like(layer.weight)
+    version = layer.weight._version
+    optimizer.step()
+    try:
+        assert layer.weight._version == version  # unseen by the version counter...
+        assert not np.allclose(minilm.encode("A man plays the guitar."), before, atol=1e-4)  # ...but seen
+    finally:
+        with torch.no_grad():
+            layer.weight.copy_(saved)
+        layer.weight.grad = None
