@@ -116,6 +116,20 @@ def test_the_copy_holds_one_product_for_q_k_v_and_gelu_in_the_first_feed_forward
     assert isinstance(original.attention.self.query, nn.Linear)  # the model itself is untouched
 
 
+def test_the_bf16_copy_runs_its_layers_in_bf16_and_returns_float32():
+    model = tiny_model()
+    copy = model.inference_copy("bf16")
+    inputs = []
+    hook = copy.encoder.layer[1].register_forward_pre_hook(lambda module, args: inputs.append(args[0].dtype))
+    lengths = LENGTHS["ragged"]
+    got = hidden_states(copy, lengths)
+    hook.remove()  # (a shallow copy shares its modules' hooks with the model's)
+    assert inputs == [torch.bfloat16] and got.dtype == torch.float32  # bf16 between the layers, float32 out
+    want = hidden_states(model, lengths)
+    assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-3)
+    assert model.encoder.stream_dtype is None  # the model itself stays float32
+
+
 def test_a_wrong_stacking_order_is_caught(monkeypatch):
     """The equality above can fail: stack W^K before W^Q and the copy's attention differs."""
     model = tiny_model()

@@ -146,8 +146,6 @@ class FastSelfAttention(MultiHeadAttention):
         packing = mask.packing if isinstance(mask, PackedMask) else None
         additive = mask.additive if packing is not None else mask
         q, k, v = self.project(x, packing)  # each (B, G, H) on attention's grid, or (B, L, H)
-        if additive is not None and additive.dtype != q.dtype:  # bf16 products without autocast (prepacked.py)
-            additive = additive.to(q.dtype)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)  # (B, h, L, d)
         p = self.dropout if self.training else 0.0
         if output_attentions:  # only the written-out function returns the probabilities
@@ -191,18 +189,23 @@ class FastEncoderLayer(EncoderLayer):
 class FastEncoder(Encoder):
     """Encoder with fast layers: packs the real tokens once, runs Encoder's loop on them, unpacks."""
     layer_class = FastEncoderLayer
+    stream_dtype: torch.dtype | None = None  # the bf16 inference copy's: the layers' inputs and outputs in bf16
 
     def forward(self, x: torch.Tensor, attention_mask: torch.Tensor, output_hidden_states: bool = False,
                 output_attentions: bool = False):
         """x: (B, L, H), attention_mask: (B, L) -> the hidden states (B, L, H) (all N + 1, or only the
-        last), and the N attentions."""
+        last), in x's dtype, and the N attentions."""
+        dtype = x.dtype
+        x = x.to(self.stream_dtype or dtype)  # a no-op unless this is the bf16 copy
         if bool(attention_mask.all()) and x.size(1) % ATTENTION_BLOCK == 0:  # nothing to pack, mask or pad
-            return self.run_layers(x, None, output_hidden_states, output_attentions)
-        packing = Packing(attention_mask)
-        additive = extended_attention_mask(packing.grid_mask(attention_mask), x.dtype)  # (B, 1, 1, G)
-        mask = PackedMask(additive, packing)
-        hidden, attentions = self.run_layers(packing.pack(x), mask, output_hidden_states, output_attentions)
-        return [packing.unpack(h) for h in hidden], attentions  # (T, H) -> (B, L, H), zeros at the padding
+            hidden, attentions = self.run_layers(x, None, output_hidden_states, output_attentions)
+        else:
+            packing = Packing(attention_mask)
+            additive = extended_attention_mask(packing.grid_mask(attention_mask), x.dtype)  # (B, 1, 1, G)
+            hidden, attentions = self.run_layers(packing.pack(x), PackedMask(additive, packing),
+                                                 output_hidden_states, output_attentions)
+            hidden = [packing.unpack(h) for h in hidden]  # (T, H) -> (B, L, H), zeros at the padding
+        return [h.to(dtype) for h in hidden], attentions
 
 
 def product_copy(module: nn.Module, product: Callable[[nn.Linear, str], nn.Module]) -> nn.Module:
@@ -304,6 +307,8 @@ class FastBertModel(BertModel):
             product = int8_product if precision == "int8" else \
                 functools.partial(PackedLinear, dtype=DTYPES[precision])  # (linear, activation) -> module
             made = product_copy(self, product)
+            if precision == "bf16":  # bf16 between the layers too: no casts at every product, half the bytes
+                made.encoder.stream_dtype = torch.bfloat16
             made.__dict__.pop("_inference_copies", None)  # the copy is shallow: it must not hold the others
             copies[precision] = cached = (tensors, versions, made.eval())
         return cached[2]

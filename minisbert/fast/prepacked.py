@@ -20,8 +20,10 @@ it is still in registers: GELU there saves a pass over the (T, 4H) activations.
 Two more savings, which need no new kernel:
 - one product for the query, key and value projections: W^Q, W^K, W^V stacked
   into one (3H, H) weight, so x is read once and one call replaces three;
-- the products' inputs and outputs stay in `dtype`; in bf16 the residual sum and
-  LayerNorm still run in float32 (bf16 + float32 gives float32), as under autocast.
+- in the bf16 copy the activations between the products stay bf16 too (the
+  encoder casts the embeddings once and its output back to float32): no cast
+  before each product, half the bytes for the residual sums and LayerNorms,
+  whose statistics torch's kernel still accumulates in float32.
 
 Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped and
 the weights are still cast once. FastBertModel's `packed_copy` builds the
