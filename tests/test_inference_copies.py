@@ -141,6 +141,17 @@ def test_a_wrong_stacking_order_is_caught(monkeypatch):
                      atol=1e-5, rtol=1e-5)
 
 
+def test_a_layer_the_user_replaced_is_kept_as_it_is():
+    """torch's quantize_dynamic (or an adapter) replaces nn.Linear by its own module: the copy runs that one."""
+    model = tiny_model()
+    quantized = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    copy = quantized.inference_copy("fp32")
+    kept = type(quantized.encoder.layer[0].attention.self.query)
+    assert kept is not nn.Linear and type(copy.encoder.layer[0].attention.self.query) is kept
+    assert type(copy.encoder.layer[0].intermediate.dense) is kept
+    assert_close(hidden_states(copy, LENGTHS["ragged"]), hidden_states(quantized, LENGTHS["ragged"]))
+
+
 def test_the_int8_copy_quantises_q_k_v_once_and_stays_close():
     model = tiny_model()
     copy = product_copy(model, fast_bert.int8_product)

@@ -108,8 +108,8 @@ class Packing:
         return F.pad(attention_mask, (0, self.grid_length - self.length))
 
     # A scatter written as a gather: each position of the grid reads its token's row of x, or row T, a row of
-    # zeros appended to x. torch's scatter (index_copy) took several times as long on the CPU, up to ten times
-    # in float32 (benchmarks/fast_kernels.py).
+    # zeros appended to x. torch's scatter (index_copy) took about twice as long on the CPU
+    # (benchmarks/fast_kernels.py).
     def _sources(self, length: int, index: torch.Tensor) -> torch.Tensor:
         """(B length,): the row of x each grid position reads, T (the zero row) where no token lies."""
         T = len(index)
@@ -213,14 +213,17 @@ def product_copy(module: nn.Module, product: Callable[[nn.Linear, str], nn.Modul
     activation)`: prepacked float32 or bf16 (prepacked.py) or int8 (int8.py). The query, key and value
     projections become one product over their stacked weights (x is read, and in int8 quantised, once),
     and the first feed-forward product takes GELU as its activation. Every other parameter (embeddings,
-    LayerNorms) is shared with `module`, not copied: do not train, move or load into the copy."""
-    if isinstance(module, FastSelfAttention):
+    LayerNorms) is shared with `module`, not copied: do not train, move or load into the copy. A layer that
+    is not a plain nn.Linear (one a user replaced: torch's quantize_dynamic, an adapter) is kept as it is."""
+    def plain(*layers: nn.Module) -> bool:
+        return all(type(layer) is nn.Linear for layer in layers)
+    if isinstance(module, FastSelfAttention) and plain(module.query, module.key, module.value):
         twin = copy.copy(module)  # its project() runs the one product `qkv`
         twin._modules = {"qkv": product(stacked([module.query, module.key, module.value]), "none")}
         return twin
-    if isinstance(module, FastIntermediate):  # GELU(x W1^T + b1)
+    if isinstance(module, FastIntermediate) and plain(module.dense):  # GELU(x W1^T + b1)
         return product(module.dense, "gelu")
-    if isinstance(module, nn.Linear):
+    if plain(module):
         return product(module, "none")
     twin = copy.copy(module)  # a new module object over the same parameters
     twin._modules = {name: None if child is None else product_copy(child, product)
