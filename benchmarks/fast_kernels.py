@@ -8,7 +8,9 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
 2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
    gather fast_bert.Packing does (each grid position reads its row, or a row of zeros);
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
-   and with the weight prepacked once for oneDNN in float32 and in bf16 (prepacked.py), at 352 rows.
+   and with the weight prepacked once for oneDNN in float32 and in bf16 (prepacked.py), in its layout for many
+   rows and in its layout for one row (which prepacked.py picks where it measured faster), at 352 rows; beside
+   them torch's int8 product (torch._int_mm, int8.py's) on int8 codes, its rounding and rescaling not counted.
 
 Microseconds per call, the median of 5 runs of many calls; one JSON per kind of machine.
 
@@ -53,7 +55,7 @@ def attention_rows() -> list[list]:
             mask = torch.zeros(B, 1, 1, L, dtype=dtype)
             mask[::3, ..., L - 2:] = torch.finfo(dtype).min  # a third of the sentences end in 2 padding tokens
             row.append(f"{microseconds(lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)):.0f}")
-        rows.append(row + [""])
+        rows.append(row + ["", ""])
     return rows
 
 
@@ -75,7 +77,7 @@ def scatter_rows() -> list[list]:
         for dtype in (torch.float32, torch.bfloat16):
             x = torch.randn(T, width, dtype=dtype)
             row.append(f"{microseconds(lambda: run(x)):.0f}")
-        rows.append(row + [""])
+        rows.append(row + ["", ""])
     return rows
 
 
@@ -84,8 +86,9 @@ def product_rows() -> list[list]:
     for name, (n_in, n_out) in SHAPES.items():
         x, w, b = torch.randn(ROWS, n_in), torch.randn(n_out, n_in) * 0.05, torch.randn(n_out)
         xb = x.bfloat16()
-        packed = torch.ops.mkldnn._reorder_linear_weight(w, None)
-        packed_bf16 = torch.ops.mkldnn._reorder_linear_weight(w.bfloat16(), None)
+        packed, packed_one = (torch.ops.mkldnn._reorder_linear_weight(w, rows) for rows in (None, 1))
+        packed_bf16, packed_bf16_one = (torch.ops.mkldnn._reorder_linear_weight(w.bfloat16(), rows)
+                                        for rows in (None, 1))
         bias_bf16 = b.bfloat16()
 
         def autocast():
@@ -93,12 +96,19 @@ def product_rows() -> list[list]:
                 return F.linear(x, w, b)
         runs = {"F.linear": (lambda: F.linear(x, w, b), autocast),
                 "prepacked": (lambda: torch.ops.mkldnn._linear_pointwise(x, packed, b, "none", [], ""),
-                              lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16, bias_bf16, "none", [], ""))}
+                              lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16, bias_bf16, "none", [], "")),
+                "prepacked for one row": (  # oneDNN's layout for an x of one row (prepacked.py uses it in places)
+                    lambda: torch.ops.mkldnn._linear_pointwise(x, packed_one, b, "none", [], ""),
+                    lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16_one, bias_bf16, "none", [], ""))}
+        codes = torch.randint(-127, 128, (ROWS, n_in), dtype=torch.int8)
+        weight_codes_t = torch.randint(-127, 128, (n_in, n_out), dtype=torch.int8)  # (K, N), as int8.py keeps it
+        flop = 2 * ROWS * n_in * n_out
         for how, (fp32, bf16) in runs.items():
-            flop = 2 * ROWS * n_in * n_out
             t32, t16 = microseconds(fp32), microseconds(bf16)
+            t8 = microseconds(lambda: torch._int_mm(codes, weight_codes_t)) if how == "prepacked" else None
             rows.append([f"{name}, {ROWS} rows: {how}" + (" (bf16: autocast)" if how == "F.linear" else ""),
-                         f"{t32:.0f}", f"{t16:.0f}", f"{flop / t32 / 1e3:.0f} / {flop / t16 / 1e3:.0f}"])
+                         f"{t32:.0f}", f"{t16:.0f}", f"{t8:.0f}" if t8 else "",
+                         " / ".join(f"{flop / t / 1e3:.0f}" for t in (t32, t16, t8) if t)])
     return rows
 
 
@@ -112,7 +122,8 @@ def main():
         rows = attention_rows() + scatter_rows() + product_rows()
     cpu = read_cpu()
     print_table("Kernel times on the CPU (microseconds per call, median of 5 runs)",
-                ["kernel", "float32 (us)", "bf16 (us)", "GFLOP/s float32 / bf16"], rows, json_path=args.json,
+                ["kernel", "float32 (us)", "bf16 (us)", "int8 (us)", "GFLOP/s float32 / bf16 / int8"], rows,
+                json_path=args.json,
                 extra={"cpu": {"name": cpu.name, "kind": cpu.kind, "flags": sorted(set(REPORTED_FLAGS) & cpu.flags)}})
 
 

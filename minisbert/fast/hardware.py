@@ -14,10 +14,10 @@ Linux lists these instruction sets as flags in /proc/cpuinfo; elsewhere (macOS, 
 cannot read them this way, and the choice falls back to what torch reports or to float32.
 
 `auto_precision` picks bf16 where it is native (AMX or AVX512-BF16), int8 where VNNI is there, else
-float32. Where both are native, bf16 wins although int8 measured a little faster (on a Xeon with AMX:
-1.84x against sentence-transformers for bf16, 1.98x for int8): its error is far smaller
-(embeddings within cosine 0.999 of float32, int8's within 0.99). On a GPU: bf16 where the card has
-it, else fp16.
+float32. Where both are native, bf16 is the faster of the two as well as the far more exact (on a Xeon with
+AMX, docs/performance.md: its products ran faster than torch's int8 ones at the shapes of a batch of
+sentences, and int8 adds a rounding pass before each product and a rescaling after it). On a GPU: bf16
+where the card has it, else fp16.
 """
 
 from __future__ import annotations

@@ -52,7 +52,11 @@ class PackedLinear(nn.Module):
         self.in_features, self.out_features = weight.shape[1], weight.shape[0]
         self.dtype, self.activation, self.onednn = dtype, activation, onednn_packs() and weight.device.type == "cpu"
         # not buffers: a oneDNN tensor cannot be saved or moved, and this copy is never saved or moved
-        self.weight = torch.ops.mkldnn._reorder_linear_weight(weight, None) if self.onednn else weight
+        # oneDNN lays a weight out for the number of rows it expects x to have: many (None) or one. On a Xeon with
+        # AMX the one-row layout ran the narrowing bf16 product (1536 -> 384) faster and the others slower
+        # (benchmarks/fast_kernels.py); float32 gained from it nowhere
+        rows = 1 if dtype == torch.bfloat16 and self.in_features > self.out_features else None
+        self.weight = torch.ops.mkldnn._reorder_linear_weight(weight, rows) if self.onednn else weight
         self.bias = bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
