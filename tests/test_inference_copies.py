@@ -213,3 +213,8 @@ def test_a_fused_optimiser_step_remakes_the_copy(minilm):
         with torch.no_grad():
             layer.weight.copy_(saved)
         layer.weight.grad = None
+
+
+def test_fp16_on_the_cpu_is_refused_with_what_to_use(minilm):
+    with pytest.raises(ValueError, match="precision='fp16' needs CUDA .* use 'bf16'"):
+        minilm.encode("A man plays the guitar.", precision="fp16")

@@ -53,7 +53,7 @@ from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
 from .hardware import int8_is_emulated
 from .int8 import Int8Linear
-from .precision import bf16_supported, precision_context, resolve_precision
+from .precision import bf16_supported, check_fp16_device, precision_context, resolve_precision
 from .prepacked import PackedLinear
 
 
@@ -276,6 +276,7 @@ class FastBertModel(BertModel):
             warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs, but "
                           "torch's int8 product has no fast kernel here and is many times slower than float32; "
                           "use precision='auto' (float32 on this CPU)", stacklevel=3)
+        check_fp16_device(device, precision)
         if precision == "bf16" and device.type == "cpu" and not bf16_supported(device):
             warnings.warn("this CPU has no native bf16 support; computing in float32 instead", stacklevel=3)
             precision = "fp32"

@@ -61,17 +61,22 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return choice
 
 
+def check_fp16_device(device: torch.device, precision: str) -> None:
+    """fp16 runs on CUDA only: refused elsewhere with what to use instead."""
+    if precision == "fp16" and device.type != "cuda":
+        raise InputError(f"precision='fp16' needs CUDA (this is {device.type}); on a CPU use 'bf16'")
+
+
 def precision_context(device: torch.device, precision: str = "fp32"):
     """An autocast context for `precision`: matrix products in bf16 or fp16, the rest in float32.
 
     bf16 where the processor lacks it falls back to float32 with a warning; fp16 needs CUDA.
     """
     check_precision(precision, PRECISIONS)
+    check_fp16_device(device, precision)
     if precision == "fp32":
         return contextlib.nullcontext()
     if precision == "fp16":
-        if device.type != "cuda":
-            raise InputError(f"precision='fp16' needs CUDA (this is {device.type}); on a CPU use 'bf16'")
         return torch.autocast("cuda", dtype=torch.float16)
     if not bf16_supported(device):
         warnings.warn(f"this {device.type} has no native bf16 support; computing in float32 instead", stacklevel=3)
