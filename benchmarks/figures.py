@@ -42,10 +42,12 @@ PAGES = ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "d
 NUMBER = re.compile(r"(?<![\w.])-?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:[eE]([-+]?\d{1,3}))?(?=x?(?!\w))")
 TABLE_MARKER = re.compile(r"^<!-- table: ([\w-]+) -->$")
 PLACEHOLDER = re.compile(r"\{([^{}:]+)(?::([^{}:]*))?\}")  # {EXPRESSION} or {EXPRESSION:FORMAT} in a template
-# a prose figure and its marker: the number, an optional "x" or " %" after it, then <!-- EXPRESSION -->
+# a prose figure and its marker: the number, an optional "x" or " %" after it, then <!-- EXPRESSION -->; the
+# expression may hold ">" ("auto (-> bf16)"), not the marker's end "-->"
+KEY_CHAR = r"(?:(?!-->)[^<])"
 PROSE = re.compile(r"(?<![\w.])(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d{1,3})?)(x| %)?"
-                   r"<!-- ([^<>]+?\.json#[^<>]+?) -->")
-ANY_KEY_MARKER = re.compile(r"<!-- [^<>]*\.json#[^<>]*-->")
+                   rf"<!-- ({KEY_CHAR}+?\.json#{KEY_CHAR}+?) -->")
+ANY_KEY_MARKER = re.compile(rf"<!-- {KEY_CHAR}*\.json#{KEY_CHAR}*-->")
 OPERATOR = re.compile(r" ([-*/]) ")
 
 

@@ -157,7 +157,8 @@ def test_the_figure_parser():
 
 
 def test_a_key_reads_its_exact_value(tmp_path, monkeypatch):
-    fake = {"title": "Encode on 100,000 texts (2 threads)", "rows": [["a", "4,138", "42 %"], ["b", "452", "1.00x"]],
+    fake = {"title": "Encode on 100,000 texts (2 threads)", "rows": [["a", "4,138", "42 %"], ["b", "452", "1.00x"],
+                                                                   ["auto (-> bf16)", "2.79"]],
             "result": {"cosine, lr 0.0001": {"steps": 720, "epochs": [{"dev": 89.41}, {"dev": 89.43}]}}}
     (tmp_path / "fake.json").write_text(json.dumps(fake))
     monkeypatch.setattr(figures, "json_path", lambda name: tmp_path / name)
@@ -180,6 +181,9 @@ def test_a_key_reads_its_exact_value(tmp_path, monkeypatch):
         wrong = figures.prose_problems("page.md", text.replace("89.43", "89.41"))  # the other epoch's value
         assert len(wrong) == 1 and str(wrong[0]).startswith("page.md:1: 89.41 is not fake.json#result/cosine")
         assert len(figures.prose_problems("page.md", "moved 89.43 <!-- fake.json#rows/0/1 -->")) == 1  # no figure
+        # a key may hold ">" (a row named "auto (-> bf16)"): its figure is read and checked like any other
+        assert figures.prose_problems("page.md", "2.79x<!-- fake.json#rows/=auto (-> bf16)/1 -->") == []
+        assert len(figures.prose_problems("page.md", "3.01x<!-- fake.json#rows/=auto (-> bf16)/1 -->")) == 1
     finally:
         figures.document.cache_clear()
 
