@@ -152,6 +152,16 @@ def test_a_layer_the_user_replaced_is_kept_as_it_is():
     assert_close(hidden_states(copy, LENGTHS["ragged"]), hidden_states(quantized, LENGTHS["ragged"]))
 
 
+def test_layers_without_bias_are_packed_too():
+    model = tiny_model()
+    attention, layer = model.encoder.layer[0].attention.self, model.encoder.layer[1]
+    attention.key = nn.Linear(attention.key.in_features, attention.key.out_features, bias=False)
+    layer.output.dense = nn.Linear(layer.output.dense.in_features, layer.output.dense.out_features, bias=False)
+    copy = model.inference_copy("fp32")
+    assert copy.encoder.layer[1].output.dense.bias is None
+    assert_close(hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"]), atol=1e-5, rtol=1e-5)
+
+
 def test_the_int8_copy_quantises_q_k_v_once_and_stays_close():
     model = tiny_model()
     copy = product_copy(model, fast_bert.int8_product)

@@ -53,7 +53,7 @@ from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
 from .hardware import int8_is_emulated
 from .int8 import Int8Linear
-from .precision import bf16_supported, check_fp16_device, precision_context, resolve_precision
+from .precision import precision_context, resolve_precision, runnable_precision
 from .prepacked import PackedLinear
 
 
@@ -237,7 +237,8 @@ def stacked(linears: list[nn.Linear]) -> nn.Linear:
     one = nn.Linear(weight.shape[1], weight.shape[0], device=weight.device, dtype=weight.dtype)
     with torch.no_grad():
         one.weight.copy_(weight)
-        one.bias.copy_(torch.cat([lin.bias.detach() for lin in linears]))
+        one.bias.copy_(torch.cat([lin.bias.detach() if lin.bias is not None else lin.weight.new_zeros(lin.out_features)
+                                  for lin in linears]))  # a layer without bias adds zeros
     return one
 
 
@@ -276,10 +277,7 @@ class FastBertModel(BertModel):
             warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs, but "
                           "torch's int8 product has no fast kernel here and is many times slower than float32; "
                           "use precision='auto' (float32 on this CPU)", stacklevel=3)
-        check_fp16_device(device, precision)
-        if precision == "bf16" and device.type == "cpu" and not bf16_supported(device):
-            warnings.warn("this CPU has no native bf16 support; computing in float32 instead", stacklevel=3)
-            precision = "fp32"
+        precision = runnable_precision(device, precision)  # fp16 refused off CUDA; bf16 without hardware: fp32
         if compile:
             check_compiler(device)
             model = self.inference_copy("int8") if precision == "int8" else self

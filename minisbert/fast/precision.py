@@ -61,10 +61,15 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return choice
 
 
-def check_fp16_device(device: torch.device, precision: str) -> None:
-    """fp16 runs on CUDA only: refused elsewhere with what to use instead."""
+def runnable_precision(device: torch.device, precision: str) -> str:
+    """The precision that runs on `device`: fp16 is refused off CUDA with what to use instead; bf16 where the
+    processor lacks it falls back to float32 with a warning; anything else runs as asked."""
     if precision == "fp16" and device.type != "cuda":
         raise InputError(f"precision='fp16' needs CUDA (this is {device.type}); on a CPU use 'bf16'")
+    if precision == "bf16" and not bf16_supported(device):
+        warnings.warn(f"this {device.type} has no native bf16 support; computing in float32 instead", stacklevel=4)
+        return "fp32"
+    return precision
 
 
 def precision_context(device: torch.device, precision: str = "fp32"):
@@ -73,14 +78,11 @@ def precision_context(device: torch.device, precision: str = "fp32"):
     bf16 where the processor lacks it falls back to float32 with a warning; fp16 needs CUDA.
     """
     check_precision(precision, PRECISIONS)
-    check_fp16_device(device, precision)
+    precision = runnable_precision(device, precision)
     if precision == "fp32":
         return contextlib.nullcontext()
     if precision == "fp16":
         return torch.autocast("cuda", dtype=torch.float16)
-    if not bf16_supported(device):
-        warnings.warn(f"this {device.type} has no native bf16 support; computing in float32 instead", stacklevel=3)
-        return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 

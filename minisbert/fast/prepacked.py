@@ -26,8 +26,9 @@ Two more savings, which need no new kernel:
   whose statistics torch's kernel still accumulates in float32.
 
 Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped and
-the weights are still cast once. FastBertModel's `packed_copy` builds the
-inference copy from these layers, once per set of weights, like the int8 copy.
+the weights are still cast once. fast_bert.product_copy builds the inference
+copy from these layers; FastBertModel.inference_copy keeps it, once per set of
+weights, as it keeps the int8 copy.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class PackedLinear(nn.Module):
     def __init__(self, linear: nn.Linear, activation: str = "none", dtype: torch.dtype = torch.float32):
         super().__init__()
         weight = linear.weight.detach().to(dtype)  # (N, K)
-        bias = linear.bias.detach().to(dtype)  # (N,)
+        bias = linear.bias.detach().to(dtype) if linear.bias is not None else None  # (N,) or None
         self.in_features, self.out_features = weight.shape[1], weight.shape[0]
         self.dtype, self.activation, self.onednn = dtype, activation, onednn_packs() and weight.device.type == "cpu"
         # not buffers: a oneDNN tensor cannot be saved or moved, and this copy is never saved or moved
