@@ -10,7 +10,9 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
    and with the weight prepacked once for oneDNN in float32 and in bf16 (prepacked.py), in its layout for many
    rows and in its layout for one row (which prepacked.py picks where it measured faster), at 352 rows; beside
-   them torch's int8 product (torch._int_mm, int8.py's) on int8 codes, its rounding and rescaling not counted.
+   them the int8 product on int8 codes, torch._int_mm on plain codes (int8.py's) and oneDNN's on prepacked
+   ones (prepacked.py's), the rounding and rescaling not counted; and the whole layer as encode's copies run
+   it (PackedLinear, PackedInt8Linear), int8's rounding of x and rescaling of the sums counted.
 
 Microseconds per call, the median of 5 runs of many calls; one JSON per kind of machine.
 
@@ -25,6 +27,8 @@ import torch.nn.functional as F
 from common import median, per_machine_json, print_table
 
 from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
+from minisbert.fast.int8 import quantize_rows
+from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear
 
 B, HEADS, D, H, INNER = 32, 12, 32, 384, 1536
 LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33)
@@ -90,22 +94,37 @@ def product_rows() -> list[list]:
         packed_bf16, packed_bf16_one = (torch.ops.mkldnn._reorder_linear_weight(w.bfloat16(), rows)
                                         for rows in (None, 1))
         bias_bf16 = b.bfloat16()
+        codes, _ = quantize_rows(x)  # (ROWS, n_in) int8
+        weight_codes, weight_scale = quantize_rows(w)  # (n_out, n_in) int8, (n_out, 1)
+        weight_codes_t = weight_codes.t().contiguous()  # (K, N), as int8.py keeps it
+        packed_int8 = torch.ops.onednn.qlinear_prepack(weight_codes, None)
+        channel_scales, zero_points = weight_scale.flatten(), torch.zeros(n_out, dtype=torch.long)
+        linear = torch.nn.Linear(n_in, n_out)
+        with torch.no_grad():
+            linear.weight.copy_(w)
+            linear.bias.copy_(b)
+        layers = PackedLinear(linear), PackedLinear(linear, dtype=torch.bfloat16), PackedInt8Linear(linear)
 
         def autocast():
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 return F.linear(x, w, b)
-        runs = {"F.linear": (lambda: F.linear(x, w, b), autocast),
+        runs = {"F.linear": (lambda: F.linear(x, w, b), autocast, lambda: torch._int_mm(codes, weight_codes_t)),
                 "prepacked": (lambda: torch.ops.mkldnn._linear_pointwise(x, packed, b, "none", [], ""),
-                              lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16, bias_bf16, "none", [], "")),
+                              lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16, bias_bf16, "none", [], ""),
+                              lambda: torch.ops.onednn.qlinear_pointwise(  # as prepacked.PackedInt8Linear calls it
+                                  codes, 1.0, 0, packed_int8, channel_scales, zero_points, None, 1.0, 0,
+                                  torch.float32, "none", [], "")),
                 "prepacked for one row": (  # oneDNN's layout for an x of one row (prepacked.py uses it in places)
                     lambda: torch.ops.mkldnn._linear_pointwise(x, packed_one, b, "none", [], ""),
-                    lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16_one, bias_bf16, "none", [], ""))}
-        codes = torch.randint(-127, 128, (ROWS, n_in), dtype=torch.int8)
-        weight_codes_t = torch.randint(-127, 128, (n_in, n_out), dtype=torch.int8)  # (K, N), as int8.py keeps it
+                    lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16_one, bias_bf16, "none", [], ""),
+                    None),
+                # the whole layer as encode's copies run it: int8 with its rounding and rescaling
+                "layer (PackedLinear, PackedInt8Linear)": (lambda: layers[0](x), lambda: layers[1](xb),
+                                                           lambda: layers[2](x))}
         flop = 2 * ROWS * n_in * n_out
-        for how, (fp32, bf16) in runs.items():
+        for how, (fp32, bf16, int8) in runs.items():
             t32, t16 = microseconds(fp32), microseconds(bf16)
-            t8 = microseconds(lambda: torch._int_mm(codes, weight_codes_t)) if how == "prepacked" else None
+            t8 = microseconds(int8) if int8 else None
             rows.append([f"{name}, {ROWS} rows: {how}" + (" (bf16: autocast)" if how == "F.linear" else ""),
                          f"{t32:.0f}", f"{t16:.0f}", f"{t8:.0f}" if t8 else "",
                          " / ".join(f"{flop / t / 1e3:.0f}" for t in (t32, t16, t8) if t)])

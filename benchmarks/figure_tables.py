@@ -108,13 +108,16 @@ rows/=attention, 32 x 31 tokens :: | attention, 32 sentences of 31 tokens | {1} 
 rows/=attention, 32 x 32 tokens :: | attention, 32 sentences of 32 tokens | {1} | {2} | | |
 rows/=scatter 320 rows of 1152 onto 32 x 16: index_copy (a new grid) :: | 320 token rows onto a 32 x 16 grid: torch's `index_copy` | {1} | {2} | | |
 rows/=scatter 320 rows of 1152 onto 32 x 16: gather (Packing) :: | the same as a gather (`Packing`) | {1} | {2} | | |
-rows/=Q, K, V together (384 -> 1152), 352 rows: F.linear (bf16: autocast) :: | Q, K, V (384 -> 1152), 352 rows: `F.linear` (bf16: autocast) | {1} | {2} | | {4} |
-rows/=Q, K, V together (384 -> 1152), 352 rows: prepacked :: | the same, prepacked (int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
-rows/=feed-forward in (384 -> 1536), 352 rows: F.linear (bf16: autocast) :: | feed-forward in (384 -> 1536): `F.linear` (bf16: autocast) | {1} | {2} | | {4} |
-rows/=feed-forward in (384 -> 1536), 352 rows: prepacked :: | the same, prepacked (int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
-rows/=feed-forward out (1536 -> 384), 352 rows: F.linear (bf16: autocast) :: | feed-forward out (1536 -> 384): `F.linear` (bf16: autocast) | {1} | {2} | | {4} |
-rows/=feed-forward out (1536 -> 384), 352 rows: prepacked :: | the same, prepacked (int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
+rows/=Q, K, V together (384 -> 1152), 352 rows: F.linear (bf16: autocast) :: | Q, K, V (384 -> 1152), 352 rows: `F.linear` (bf16: autocast; int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
+rows/=Q, K, V together (384 -> 1152), 352 rows: prepacked :: | the same, prepacked (int8: oneDNN's int8 product) | {1} | {2} | {3} | {4} |
+rows/=Q, K, V together (384 -> 1152), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
+rows/=feed-forward in (384 -> 1536), 352 rows: F.linear (bf16: autocast) :: | feed-forward in (384 -> 1536): `F.linear` (bf16: autocast; int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
+rows/=feed-forward in (384 -> 1536), 352 rows: prepacked :: | the same, prepacked (int8: oneDNN's int8 product) | {1} | {2} | {3} | {4} |
+rows/=feed-forward in (384 -> 1536), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
+rows/=feed-forward out (1536 -> 384), 352 rows: F.linear (bf16: autocast) :: | feed-forward out (1536 -> 384): `F.linear` (bf16: autocast; int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
+rows/=feed-forward out (1536 -> 384), 352 rows: prepacked :: | the same, prepacked (int8: oneDNN's int8 product) | {1} | {2} | {3} | {4} |
 rows/=feed-forward out (1536 -> 384), 352 rows: prepacked for one row :: | the same, prepacked in oneDNN's layout for one row | {1} | {2} | | {4} |
+rows/=feed-forward out (1536 -> 384), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
 """, missing="not yet recorded: python benchmarks/fast_kernels.py on this Xeon"),
     # docs/performance.md: encode on an AMD EPYC Zen 3 (AVX2 only: no VNNI, no bf16), one JSON per machine kind
     "encode_speed_amd_epyc_avx2": table("encode_speed-amd-epyc-avx2.json", """

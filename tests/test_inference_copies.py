@@ -1,10 +1,15 @@
 """The CPU's inference copies (minisbert/fast/prepacked.py, fast_bert.product_copy) compute what the model does.
 
-encode on the CPU runs a read-only copy of the encoder: its products prepacked in float32 or bf16, or int8.
+encode on the CPU runs a read-only copy of the encoder: its products prepacked in float32, bf16 or int8.
 The references are independent of that code: nn.Linear and F.gelu for one product, the fast model's own
-forward (itself held to the written-out model by test_fast_path.py) for the whole encoder, and sums done in
-float64 from the bf16-rounded factors for a bf16 product.
+forward (itself held to the written-out model by test_fast_path.py) for the whole encoder, sums done in
+float64 from the bf16-rounded factors for a bf16 product, and int8.py's Int8Linear (itself held to integer
+arithmetic in numpy by test_int8.py) for an int8 product.
 """
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,9 +21,10 @@ from torch.testing import assert_close
 from minisbert import BertConfig, SentenceBert
 from minisbert.evaluation import evaluate_sts
 from minisbert.fast import fast_bert
-from minisbert.fast.fast_bert import FastBertModel, product_copy
+from minisbert.fast.fast_bert import FastBertModel
 from minisbert.fast.int8 import Int8Linear
-from minisbert.fast.prepacked import PackedLinear, onednn_packs
+from minisbert.fast import prepacked
+from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear, onednn_packs, onednn_packs_int8
 from minisbert.trainkit.data import read_pairs
 
 from conftest import FIXTURES
@@ -38,7 +44,7 @@ def linear(n_in=64, n_out=48, seed=1) -> nn.Linear:
 def test_torch_here_has_the_packed_kernels():
     """x86 builds of torch carry oneDNN; where it is missing the copies fall back to plain products, and this
     says so instead of letting every test below pass on the fallback."""
-    assert onednn_packs()
+    assert onednn_packs() and onednn_packs_int8()
 
 
 def test_a_packed_float32_product_equals_nn_linear_at_any_leading_shape():
@@ -72,6 +78,34 @@ def test_a_packed_bf16_product_is_the_bf16_factors_summed_exactly_then_rounded_o
     assert ((got.double() - exact).abs() <= exact.abs() * 2 ** -8 + 1e-3).all()  # one rounding to 8 bits
     assert (got.double() - (x.double() @ layer.weight.detach().double().T + layer.bias.detach().double())
             ).abs().max() > 1e-3  # and not float32: the factors were rounded
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_a_packed_int8_product_is_int8_linear_s_integers_and_scales(bias):
+    """The same codes, the same integer sums, the same scales as Int8Linear: only the order of the float32
+    multiplications by the two scales differs (a few units of float32 rounding)."""
+    layer = linear(384, 96)
+    if not bias:
+        layer.bias = None
+    x = torch.randn(3, 11, 384, generator=torch.Generator().manual_seed(0)) * 3
+    x[0, 0] = 0  # an all-zero token
+    x[1, 2, 5] = 40  # an outlier, which sets its token's scale
+    packed = PackedInt8Linear(layer)
+    with torch.inference_mode():
+        assert_close(packed(x), Int8Linear(layer)(x), atol=1e-5, rtol=1e-5)
+        assert packed(torch.zeros(0, 384)).shape == (0, 96)
+    assert packed.onednn and packed.packed_codes.is_mkldnn  # laid out once
+
+
+def test_a_packed_int8_product_with_gelu_and_without_onednn(monkeypatch):
+    layer = linear(64, 48)
+    x = torch.randn(20, 64, generator=torch.Generator().manual_seed(0)) * 2
+    with torch.inference_mode():
+        want = F.gelu(Int8Linear(layer)(x))
+        assert_close(PackedInt8Linear(layer, activation="gelu")(x), want, atol=1e-5, rtol=1e-5)
+        monkeypatch.setattr(prepacked, "onednn_packs_int8", lambda: False)  # a torch without oneDNN
+        plain = PackedInt8Linear(layer, activation="gelu")
+        assert not plain.onednn and torch.equal(plain(x), want)  # Int8Linear's own product
 
 
 def tiny_model() -> FastBertModel:
@@ -164,8 +198,9 @@ def test_layers_without_bias_are_packed_too():
 
 def test_the_int8_copy_quantises_q_k_v_once_and_stays_close():
     model = tiny_model()
-    copy = product_copy(model, fast_bert.int8_product)
-    assert isinstance(copy.encoder.layer[0].attention.self.qkv, Int8Linear)
+    copy = model.inference_copy("int8")
+    assert isinstance(copy.encoder.layer[0].attention.self.qkv, PackedInt8Linear)
+    assert copy.encoder.layer[0].intermediate.activation == "gelu"
     got, want = hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"])
     assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-4)
 
@@ -228,3 +263,19 @@ def test_a_fused_optimiser_step_remakes_the_copy(minilm):
 def test_fp16_on_the_cpu_is_refused_with_what_to_use(minilm):
     with pytest.raises(ValueError, match="precision='fp16' needs CUDA .* use 'bf16'"):
         minilm.encode("A man plays the guitar.", precision="fp16")
+
+
+ISA_CAPS = {"this CPU": None, "AVX-512 with VNNI, no AMX": "AVX512_CORE_VNNI", "AVX2": "AVX2"}
+
+
+@pytest.mark.parametrize("cap", ISA_CAPS.values(), ids=ISA_CAPS.keys())
+def test_the_int8_product_runs_an_optimised_kernel_on_every_x86_level(cap):
+    """oneDNN runs signed-by-signed int8 products in its reference code on CPUs without AMX (and on this one at
+    small shapes), thousands of times slower; the unsigned codes (prepacked.unsigned) avoid it. oneDNN's verbose
+    log names the implementation it ran, and ONEDNN_MAX_CPU_ISA makes it behave as on a lesser CPU."""
+    script = ("import torch; from minisbert.fast.prepacked import PackedInt8Linear; "
+              "PackedInt8Linear(torch.nn.Linear(64, 32))(torch.randn(5, 64))")
+    env = {**os.environ, "ONEDNN_VERBOSE": "1", **({"ONEDNN_MAX_CPU_ISA": cap} if cap else {})}
+    log = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    matmuls = [line for line in log.splitlines() if ",exec,cpu,matmul," in line]
+    assert matmuls and not any(",ref" in line for line in matmuls), matmuls

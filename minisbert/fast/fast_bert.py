@@ -27,9 +27,9 @@ Two speed-ups:
    added columns are padding, masked like the rest.
 
 `for_inference` gives the module encode runs. On the CPU it is a read-only copy
-(`product_copy`): its Linear layers prepacked in float32 or bf16 (prepacked.py)
-or in int8 (int8.py), the query, key and value projections as one product, GELU
-fused into the product before it. On a GPU, the model under autocast
+(`product_copy`): its Linear layers prepacked in float32, bf16 or int8
+(prepacked.py; int8.py's arithmetic), the query, key and value projections as one
+product, GELU fused into the product before it (after it, in int8). On a GPU, the model under autocast
 (precision.py); anywhere, with compile=True, its layers compiled (compiled.py).
 """
 
@@ -52,9 +52,8 @@ from ..layers import AddNorm, Attention, EncoderLayer, Intermediate, LayerNorm
 from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
 from .hardware import int8_is_emulated
-from .int8 import Int8Linear
 from .precision import precision_context, resolve_precision, runnable_precision
-from .prepacked import PackedLinear
+from .prepacked import PackedInt8Linear, PackedLinear
 
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the prepacked copies' precisions
@@ -210,7 +209,7 @@ class FastEncoder(Encoder):
 
 def product_copy(module: nn.Module, product: Callable[[nn.Linear, str], nn.Module]) -> nn.Module:
     """A read-only inference copy of a fast encoder whose Linear layers are made by `product(linear,
-    activation)`: prepacked float32 or bf16 (prepacked.py) or int8 (int8.py). The query, key and value
+    activation)`: prepacked float32, bf16 or int8 (prepacked.py). The query, key and value
     projections become one product over their stacked weights (x is read, and in int8 quantised, once),
     and the first feed-forward product takes GELU as its activation. Every other parameter (embeddings,
     LayerNorms) is shared with `module`, not copied: do not train, move or load into the copy. A layer that
@@ -242,11 +241,6 @@ def stacked(linears: list[nn.Linear]) -> nn.Linear:
     return one
 
 
-def int8_product(linear: nn.Linear, activation: str) -> nn.Module:
-    """int8.py's product; GELU, where asked, after it (in float32)."""
-    return Int8Linear(linear) if activation == "none" else nn.Sequential(Int8Linear(linear), nn.GELU())
-
-
 class Autocast(nn.Module):
     """Runs a module's forward under a precision context (bf16 or fp16 products); the module is shared."""
 
@@ -264,8 +258,8 @@ class FastBertModel(BertModel):
     encoder_class = FastEncoder
 
     def for_inference(self, precision: str = "fp32", compile: bool = False) -> nn.Module:
-        """The module that runs this encoder for encode. On the CPU: a copy with prepacked float32 or bf16
-        products (prepacked.py) or int8 ones (int8.py); with compile=True, a view whose layers are compiled,
+        """The module that runs this encoder for encode. On the CPU: a copy with prepacked float32, bf16 or
+        int8 products (prepacked.py); with compile=True, a view whose layers are compiled,
         under autocast for bf16; on a GPU, this model, under autocast for bf16 and fp16. Embeddings and
         LayerNorms are shared with this model in every case."""
         device = self.device
@@ -274,8 +268,8 @@ class FastBertModel(BertModel):
             raise InputError(f"precision='int8' runs on the CPU (this model is on {device.type}); "
                              "on a GPU use 'fp16' or 'bf16'")
         if precision == "int8" and int8_is_emulated():
-            warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs, but "
-                          "torch's int8 product has no fast kernel here and is many times slower than float32; "
+            warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs here on "
+                          "older, slower instructions and may be no faster than float32; "
                           "use precision='auto' (float32 on this CPU)", stacklevel=3)
         precision = runnable_precision(device, precision)  # fp16 refused off CUDA; bf16 without hardware: fp32
         if compile:
@@ -291,8 +285,8 @@ class FastBertModel(BertModel):
         return Autocast(model, device, precision) if precision in ("bf16", "fp16") else model
 
     def inference_copy(self, precision: str) -> nn.Module:
-        """The encoder's read-only copy for `precision` on the CPU, int8 (int8.py) or prepacked float32 or
-        bf16 (prepacked.py): made once, remade when the weights change.
+        """The encoder's read-only copy for `precision` on the CPU, its products prepacked in float32, bf16 or
+        int8 (prepacked.py): made once, remade when the weights change.
 
         A change is a new tensor in the model, an in-place change to one (load_state_dict, .to(), adding
         rows, an edit under torch.no_grad()), which bumps the tensor's version counter, or a step of any torch
@@ -306,7 +300,7 @@ class FastBertModel(BertModel):
         if (cached is None or cached[1] != versions or len(cached[0]) != len(tensors)
                 or any(a is not b for a, b in zip(cached[0], tensors))):
             copies.pop(precision, None)
-            product = int8_product if precision == "int8" else \
+            product = PackedInt8Linear if precision == "int8" else \
                 functools.partial(PackedLinear, dtype=DTYPES[precision])  # (linear, activation) -> module
             made = product_copy(self, product)
             if precision == "bf16":  # bf16 between the layers too: no casts at every product, half the bytes

@@ -1,4 +1,4 @@
-"""Prepacked products for inference on the CPU: every weight laid out once for oneDNN, in float32 or bf16.
+"""Prepacked products for inference on the CPU: every weight laid out once for oneDNN, in float32, bf16 or int8.
 
 A Linear layer's product y = x W^T + b runs in a matrix kernel that reads W in
 its own blocked order (tiles the size of the CPU's registers, or of AMX's tile
@@ -25,10 +25,25 @@ Two more savings, which need no new kernel:
   before each product, half the bytes for the residual sums and LayerNorms,
   whose statistics torch's kernel still accumulates in float32.
 
-Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped and
-the weights are still cast once. fast_bert.product_copy builds the inference
-copy from these layers; FastBertModel.inference_copy keeps it, once per set of
-weights, as it keeps the int8 copy.
+int8 (PackedInt8Linear) is int8.py's Int8Linear, the same integers and scales,
+with its weight codes laid out once for oneDNN's int8 product
+(`torch.ops.onednn.qlinear_prepack` / `qlinear_pointwise`, also torch's own, from
+its int8 path for TorchInductor), which also applies the weights' scales in its
+epilogue:
+
+    once:       Wp = reorder(Wq)                                Wq: (N, K) int8 codes, W ≈ s_w · Wq
+    per call:   Xq, s_x = quantize_rows(x)                      a scale per token, as Int8Linear
+                y  = act(s_x · (Xq Wp^T · s_w) + b)             the part in brackets: one oneDNN call, Xq
+                                                                handed over as unsigned bytes (`unsigned`)
+
+The token's scale s_x stays outside the kernel: oneDNN takes one activation scale
+for the whole product, and one scale per batch would make a sentence's embedding
+depend on the sentences beside it (and be less exact: int8.py says why).
+
+Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped: the
+weights are still cast once, and int8 runs Int8Linear's own product.
+fast_bert.product_copy builds the inference copies from these layers;
+FastBertModel.inference_copy keeps each, once per set of weights.
 """
 
 from __future__ import annotations
@@ -37,10 +52,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .int8 import Int8Linear, quantize_rows
+
 
 def onednn_packs() -> bool:
     """Whether this torch can lay weights out for oneDNN's linear kernel (x86 builds can)."""
     return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+def onednn_packs_int8() -> bool:
+    """Whether this torch has oneDNN's int8 linear kernel and its weight layout (x86 builds do)."""
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.onednn, "qlinear_pointwise")
 
 
 class PackedLinear(nn.Module):
@@ -75,3 +97,51 @@ class PackedLinear(nn.Module):
         layout = "oneDNN-packed" if self.onednn else "plain"
         return f"in_features={self.in_features}, out_features={self.out_features}, {self.dtype}, {layout}, " \
                f"activation={self.activation}"
+
+
+def unsigned(codes: torch.Tensor) -> torch.Tensor:
+    """int8 codes Xq (-127..127) -> uint8 codes Xu = Xq + 128 (1..255), in place: flipping a byte's top bit adds
+    128 to it read as signed and as unsigned alike. x86's int8 instructions (VNNI's, AVX2's) multiply unsigned
+    by signed bytes; oneDNN gives signed-by-signed products its optimised kernels only on some CPUs and shapes
+    (AMX, large ones) and otherwise its reference code, thousands of times slower. With the zero point 128 the
+    kernel takes the 128 back off: Σ_k (Xu - 128) Wq = Σ_k Xu Wq - 128 Σ_k Wq, the last sum known once per
+    weight."""
+    return codes.view(torch.uint8).bitwise_xor_(0x80)
+
+
+class PackedInt8Linear(Int8Linear):
+    """Int8Linear with its weight codes prepacked for oneDNN's int8 product; the activation ("none", "gelu")
+    after it. Without oneDNN, or compiled, Int8Linear's own product (torch._int_mm)."""
+
+    def __init__(self, linear: nn.Linear, activation: str = "none"):
+        super().__init__(linear)  # weight_codes_t (K, N) int8, weight_scale (1, N), bias (N,) or None
+        self.activation = activation
+        self.onednn = onednn_packs_int8() and linear.weight.device.type == "cpu"
+        if self.onednn:  # not buffers, as PackedLinear's weight
+            self.packed_codes = torch.ops.onednn.qlinear_prepack(self.weight_codes_t.t().contiguous(), None)
+            self.channel_scales = self.weight_scale.flatten()  # (N,): s_w, applied inside the kernel
+            self.zero_points = torch.zeros(self.out_features, dtype=torch.long)  # symmetric codes: all 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (..., K) float -> (..., N) float, x's dtype."""
+        # compiled (compile=True: compiled.py), Int8Linear's own passes, which TorchInductor fuses: it cannot take
+        # a prepacked weight that is not a constant of its graph
+        if not self.onednn or torch.compiler.is_compiling():
+            y = super().forward(x)
+            return F.gelu(y) if self.activation == "gelu" else y
+        rows = x.reshape(-1, self.in_features).float()  # (T, K)
+        codes, scale = quantize_rows(rows)  # (T, K) int8, (T, 1): a scale per token
+        # (T, N) float32: s_w[n] · Σ_k (Xu[t, k] - 128) Wq[n, k] = s_w[n] · Σ_k Xq[t, k] Wq[n, k]; the arguments:
+        # x's codes, scale 1 and zero point 128, the packed codes, their scales and zero points, no bias, output
+        # scale 1 and zero point 0, float32 out, no post-op
+        y = torch.ops.onednn.qlinear_pointwise(unsigned(codes), 1.0, 128, self.packed_codes, self.channel_scales,
+                                               self.zero_points, None, 1.0, 0, torch.float32, "none", [], "")
+        y.mul_(scale)  # · s_x[t], in place: no new (T, N) tensor
+        if self.bias is not None:
+            y.add_(self.bias)
+        y = F.gelu(y) if self.activation == "gelu" else y  # erf, BERT's
+        return y.view(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def extra_repr(self) -> str:
+        layout = "oneDNN-packed" if self.onednn else "plain"
+        return f"{super().extra_repr()}, {layout}, activation={self.activation}"
