@@ -4,7 +4,8 @@ Three questions, each timed on torch's own kernels with all-MiniLM-L6-v2's shape
 feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 sentences, 8 to 33 tokens):
 
 1. attention: torch's fused attention (F.scaled_dot_product_attention) at lengths around multiples of 16,
-   in float32 and bf16, is why fast_bert.py pads attention's grid to a multiple of ATTENTION_BLOCK;
+   in float32 and bf16, is why fast_bert.py pads attention's grid to a multiple of ATTENTION_BLOCK, and,
+   up to 128, where the bf16 copy computes attention in float32 (up to ATTENTION_UPCAST_MAX);
 2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
    gather fast_bert.Packing does (each grid position reads its row, or a row of zeros);
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
@@ -31,7 +32,7 @@ from minisbert.fast.int8 import quantize_rows
 from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear
 
 B, HEADS, D, H, INNER = 32, 12, 32, 384, 1536
-LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33)
+LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 128)
 ROWS = 352  # 32 sentences of 11 tokens: an STS-B batch
 SHAPES = {"Q, K, V together (384 -> 1152)": (H, 3 * H), "attention output (384 -> 384)": (H, H),
           "feed-forward in (384 -> 1536)": (H, INNER), "feed-forward out (1536 -> 384)": (INNER, H)}

@@ -150,15 +150,27 @@ def test_the_copy_holds_one_product_for_q_k_v_and_gelu_in_the_first_feed_forward
     assert isinstance(original.attention.self.query, nn.Linear)  # the model itself is untouched
 
 
-def test_the_bf16_copy_runs_its_layers_in_bf16_and_returns_float32():
+def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_float32(monkeypatch):
     model = tiny_model()
     copy = model.inference_copy("bf16")
-    inputs = []
+    inputs, kernel = [], []
     hook = copy.encoder.layer[1].register_forward_pre_hook(lambda module, args: inputs.append(args[0].dtype))
+    real = F.scaled_dot_product_attention
+
+    def attention(q, k, v, attn_mask=None, **kwargs):
+        kernel.append((q.dtype, k.dtype, v.dtype, attn_mask.dtype))
+        return real(q, k, v, attn_mask=attn_mask, **kwargs)
+    monkeypatch.setattr(F, "scaled_dot_product_attention", attention)
     lengths = LENGTHS["ragged"]
     got = hidden_states(copy, lengths)
     hook.remove()  # (a shallow copy shares its modules' hooks with the model's)
     assert inputs == [torch.bfloat16] and got.dtype == torch.float32  # bf16 between the layers, float32 out
+    assert kernel == [(torch.float32,) * 4] * TINY["num_hidden_layers"]  # attention's kernel in float32
+    assert model.encoder.layer[0].attention.self.attention_dtype is None  # the model's own attention untouched
+    monkeypatch.setattr(fast_bert, "ATTENTION_UPCAST_MAX", 32)  # these sentences' grid, 48 tokens, is longer
+    kernel.clear()
+    assert_close(hidden_states(copy, lengths), got, atol=0.05, rtol=0.05)  # the same within bf16's error
+    assert kernel == [(torch.bfloat16,) * 4] * TINY["num_hidden_layers"]  # but in bf16
     want = hidden_states(model, lengths)
     assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-3)
     assert model.encoder.stream_dtype is None  # the model itself stays float32

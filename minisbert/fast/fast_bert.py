@@ -60,6 +60,7 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the prepacked copies
 # torch's fused attention on the CPU is several times faster when the length is a multiple of 16 (measured by
 # benchmarks/fast_kernels.py), so attention's grid is padded up to one
 ATTENTION_BLOCK = 16
+ATTENTION_UPCAST_MAX = 48  # FastSelfAttention.attention_dtype applies to grids of at most this many tokens
 
 
 _optimizer_steps = 0  # the steps of every torch optimiser in this process (FastBertModel.inference_copy)
@@ -138,6 +139,10 @@ class FusedLayerNorm(LayerNorm):
 
 class FastSelfAttention(MultiHeadAttention):
     """Multi-head attention through torch's fused kernel, on packed tokens when the mask says so."""
+    # the bf16 inference copy's: float32 on short grids. With heads of 32 values, torch's fused attention on the
+    # CPU ran slower in bf16 than in float32 up to 48 keys and faster from 64 on (benchmarks/fast_kernels.py, the
+    # Xeon with AMX), so on grids of up to ATTENTION_UPCAST_MAX tokens the copy casts Q, K and V up, once
+    attention_dtype: torch.dtype | None = None  # None: x's dtype
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | PackedMask | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -146,6 +151,7 @@ class FastSelfAttention(MultiHeadAttention):
         additive = mask.additive if packing is not None else mask
         q, k, v = self.project(x, packing)  # each (B, G, H) on attention's grid, or (B, L, H)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)  # (B, h, L, d)
+        additive = additive.to(q.dtype) if additive is not None else None  # the kernel takes one dtype
         p = self.dropout if self.training else 0.0
         if output_attentions:  # only the written-out function returns the probabilities
             out, probs = scaled_dot_product_attention(q, k, v, additive, p, self.training)
@@ -153,17 +159,20 @@ class FastSelfAttention(MultiHeadAttention):
             out, probs = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=p), None
         out = self.merge_heads(out)  # (B, G, H) or (B, L, H)
         if packing is None:
-            return out, probs  # (B, L, H)
+            return out.to(x.dtype), probs  # (B, L, H)
         L = packing.length  # the probabilities of the queries and keys of the input's grid
-        return packing.from_grid(out), (probs[..., :L, :L] if probs is not None else None)  # (T, H)
+        return packing.from_grid(out).to(x.dtype), (probs[..., :L, :L] if probs is not None else None)  # (T, H)
 
     def project(self, x: torch.Tensor, packing: Packing | None) -> tuple[torch.Tensor, ...]:
-        """Q, K, V, each (B, G, H) on attention's grid if packed, else (B, L, H): three products, or one over
-        the stacked weights where the inference copy (prepacked.py) has put them together as `qkv`."""
+        """Q, K, V in attention's dtype, each (B, G, H) on attention's grid if packed, else (B, L, H): three
+        products, or one over the stacked weights where the inference copy (prepacked.py) has put them together
+        as `qkv`."""
+        length = packing.grid_length if packing is not None else x.size(1)
+        dtype = self.attention_dtype if self.attention_dtype and length <= ATTENTION_UPCAST_MAX else x.dtype
         if "qkv" in self._modules:
-            qkv = self.qkv(x)  # (T, 3H) or (B, L, 3H)
+            qkv = self.qkv(x).to(dtype)  # (T, 3H) or (B, L, 3H): one cast, where one is asked for
             return (packing.to_grid(qkv) if packing is not None else qkv).chunk(3, dim=-1)  # one scatter
-        q, k, v = self.query(x), self.key(x), self.value(x)
+        q, k, v = (t.to(dtype) for t in (self.query(x), self.key(x), self.value(x)))
         return tuple(packing.to_grid(t) for t in (q, k, v)) if packing is not None else (q, k, v)
 
 
@@ -305,6 +314,9 @@ class FastBertModel(BertModel):
             made = product_copy(self, product)
             if precision == "bf16":  # bf16 between the layers too: no casts at every product, half the bytes
                 made.encoder.stream_dtype = torch.bfloat16
+                for module in made.modules():  # the copy's own modules (product_copy copies every one)
+                    if isinstance(module, FastSelfAttention):
+                        module.attention_dtype = torch.float32
             made.__dict__.pop("_inference_copies", None)  # the copy is shallow: it must not hold the others
             copies[precision] = cached = (tensors, versions, made.eval())
         return cached[2]

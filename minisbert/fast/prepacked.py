@@ -23,7 +23,9 @@ Two more savings, which need no new kernel:
 - in the bf16 copy the activations between the products stay bf16 too (the
   encoder casts the embeddings once and its output back to float32): no cast
   before each product, half the bytes for the residual sums and LayerNorms,
-  whose statistics torch's kernel still accumulates in float32.
+  whose statistics torch's kernel still accumulates in float32. Attention over
+  short sentences is cast up to float32 (fast_bert.FastSelfAttention.attention_dtype):
+  torch's fused attention kernel ran slower in bf16 than in float32 there.
 
 int8 (PackedInt8Linear) is int8.py's Int8Linear, the same integers and scales,
 with its weight codes laid out once for oneDNN's int8 product
