@@ -176,6 +176,16 @@ def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_
     assert model.encoder.stream_dtype is None  # the model itself stays float32
 
 
+def test_attention_outside_the_bf16_copy_keeps_autocast_s_dtypes():
+    """No attention_dtype (the model itself, training, the GPU): nothing is cast, autocast decides."""
+    model = tiny_model()
+    attention = model.encoder.layer[0].attention.self
+    x = torch.randn(2, 5, TINY["hidden_size"])
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out, _ = attention(x, None)
+    assert out.dtype == torch.bfloat16  # autocast's products' dtype, not cast back to x's float32
+
+
 def test_a_wrong_stacking_order_is_caught(monkeypatch):
     """The equality above can fail: stack W^K before W^Q and the copy's attention differs."""
     model = tiny_model()

@@ -149,30 +149,33 @@ class FastSelfAttention(MultiHeadAttention):
         """x: (T, H) real tokens with a PackedMask, else (B, L, H) with an additive (B, 1, 1, L) mask or None."""
         packing = mask.packing if isinstance(mask, PackedMask) else None
         additive = mask.additive if packing is not None else mask
-        q, k, v = self.project(x, packing)  # each (B, G, H) on attention's grid, or (B, L, H)
+        length = packing.grid_length if packing is not None else x.size(1)  # attention's L (or G)
+        upcast = self.attention_dtype if self.attention_dtype and length <= ATTENTION_UPCAST_MAX else None
+        q, k, v = self.project(x, packing, upcast)  # each (B, G, H) on attention's grid, or (B, L, H)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)  # (B, h, L, d)
-        additive = additive.to(q.dtype) if additive is not None else None  # the kernel takes one dtype
+        if upcast and additive is not None:
+            additive = additive.to(upcast)  # the kernel takes one dtype
         p = self.dropout if self.training else 0.0
         if output_attentions:  # only the written-out function returns the probabilities
             out, probs = scaled_dot_product_attention(q, k, v, additive, p, self.training)
         else:
             out, probs = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=p), None
         out = self.merge_heads(out)  # (B, G, H) or (B, L, H)
-        if packing is None:
-            return out.to(x.dtype), probs  # (B, L, H)
-        L = packing.length  # the probabilities of the queries and keys of the input's grid
-        return packing.from_grid(out).to(x.dtype), (probs[..., :L, :L] if probs is not None else None)  # (T, H)
+        if packing is not None:
+            L = packing.length  # the probabilities of the queries and keys of the input's grid
+            out, probs = packing.from_grid(out), (probs[..., :L, :L] if probs is not None else None)  # (T, H)
+        return (out.to(x.dtype) if upcast else out), probs
 
-    def project(self, x: torch.Tensor, packing: Packing | None) -> tuple[torch.Tensor, ...]:
-        """Q, K, V in attention's dtype, each (B, G, H) on attention's grid if packed, else (B, L, H): three
+    def project(self, x: torch.Tensor, packing: Packing | None,
+                dtype: torch.dtype | None = None) -> tuple[torch.Tensor, ...]:
+        """Q, K, V, each (B, G, H) on attention's grid if packed, else (B, L, H), cast to `dtype` if given: three
         products, or one over the stacked weights where the inference copy (prepacked.py) has put them together
         as `qkv`."""
-        length = packing.grid_length if packing is not None else x.size(1)
-        dtype = self.attention_dtype if self.attention_dtype and length <= ATTENTION_UPCAST_MAX else x.dtype
         if "qkv" in self._modules:
-            qkv = self.qkv(x).to(dtype)  # (T, 3H) or (B, L, 3H): one cast, where one is asked for
+            qkv = self.qkv(x)  # (T, 3H) or (B, L, 3H)
+            qkv = qkv.to(dtype) if dtype else qkv  # one cast
             return (packing.to_grid(qkv) if packing is not None else qkv).chunk(3, dim=-1)  # one scatter
-        q, k, v = (t.to(dtype) for t in (self.query(x), self.key(x), self.value(x)))
+        q, k, v = (t.to(dtype) if dtype else t for t in (self.query(x), self.key(x), self.value(x)))
         return tuple(packing.to_grid(t) for t in (q, k, v)) if packing is not None else (q, k, v)
 
 
