@@ -10,6 +10,7 @@ arithmetic in numpy by test_int8.py) for an int8 product.
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,8 @@ from minisbert import BertConfig, SentenceBert
 from minisbert.evaluation import evaluate_sts
 from minisbert.fast import fast_bert
 from minisbert.fast.fast_bert import FastBertModel
-from minisbert.fast.int8 import Int8Linear
+from minisbert.fast.hardware import Cpu
+from minisbert.fast.int8 import Int8Linear, quantize_rows
 from minisbert.fast import prepacked
 from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear, onednn_packs, onednn_packs_int8
 from minisbert.trainkit.data import read_pairs
@@ -95,6 +97,38 @@ def test_a_packed_int8_product_is_int8_linear_s_integers_and_scales(bias):
         assert_close(packed(x), Int8Linear(layer)(x), atol=1e-5, rtol=1e-5)
         assert packed(torch.zeros(0, 384)).shape == (0, 96)
     assert packed.onednn and packed.packed_codes.is_mkldnn  # laid out once
+
+
+def overflowing_case() -> tuple[nn.Linear, torch.Tensor]:
+    """A layer and tokens whose largest values meet its largest weights in two neighbouring inputs: without VNNI,
+    oneDNN's int8 kernels add those two products (255 · 127 each, shifted) into 16 bits, and saturate."""
+    layer = linear(64, 8)
+    with torch.no_grad():
+        layer.weight.mul_(0.02)
+        layer.weight[:, 10:12] = 1.0  # codes 127
+    x = torch.randn(6, 64, generator=torch.Generator().manual_seed(0)) * 0.1
+    x[:, 10:12] = 5.0  # each token's largest: codes 127
+    return layer, x
+
+
+def integer_arithmetic(layer: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """Int8Linear's formula in numpy: int64 sums of int8.quantize_rows' codes, scaled."""
+    xq, xs = quantize_rows(x)
+    wq, ws = quantize_rows(layer.weight.detach())
+    sums = xq.numpy().astype(np.int64) @ wq.numpy().astype(np.int64).T
+    return torch.from_numpy((sums * xs.numpy() * ws.numpy().T + layer.bias.detach().numpy()).astype(np.float32))
+
+
+@pytest.mark.parametrize("vnni", [True, False], ids=["this CPU", "a CPU without VNNI"])
+def test_the_int8_sums_do_not_overflow(vnni, monkeypatch):
+    if not vnni:  # such a CPU is told apart by its flags: the copy then sums in float32
+        monkeypatch.setattr(prepacked, "read_cpu", lambda: Cpu("an AVX2 CPU", frozenset({"avx2", "fma"})))
+        assert not onednn_packs_int8()
+    layer, x = overflowing_case()
+    packed = PackedInt8Linear(layer)
+    assert packed.onednn == vnni
+    with torch.inference_mode():
+        assert_close(packed(x), integer_arithmetic(layer, x), atol=1e-4, rtol=1e-5)
 
 
 def test_a_packed_int8_product_with_gelu_and_without_onednn(monkeypatch):
@@ -287,7 +321,16 @@ def test_fp16_on_the_cpu_is_refused_with_what_to_use(minilm):
         minilm.encode("A man plays the guitar.", precision="fp16")
 
 
-ISA_CAPS = {"this CPU": None, "AVX-512 with VNNI, no AMX": "AVX512_CORE_VNNI", "AVX2": "AVX2"}
+# a subprocess's preamble: the oneDNN path whatever this CPU's flags say, as on a CPU with VNNI
+FORCE_ONEDNN = """import sys
+import torch
+import minisbert.fast.prepacked as prepacked
+from minisbert.fast.hardware import Cpu
+from minisbert.fast.prepacked import PackedInt8Linear
+prepacked.read_cpu = lambda: Cpu("a CPU with VNNI", frozenset({"avx512_vnni"}))
+"""
+
+ISA_CAPS = {"this CPU": None, "AVX-512 with VNNI, no AMX": "AVX512_CORE_VNNI", "AVX2 with VNNI": "AVX2_VNNI"}
 
 
 @pytest.mark.parametrize("cap", ISA_CAPS.values(), ids=ISA_CAPS.keys())
@@ -295,9 +338,21 @@ def test_the_int8_product_runs_an_optimised_kernel_on_every_x86_level(cap):
     """oneDNN runs signed-by-signed int8 products in its reference code on CPUs without AMX (and on this one at
     small shapes), thousands of times slower; the unsigned codes (prepacked.unsigned) avoid it. oneDNN's verbose
     log names the implementation it ran, and ONEDNN_MAX_CPU_ISA makes it behave as on a lesser CPU."""
-    script = ("import torch; from minisbert.fast.prepacked import PackedInt8Linear; "
-              "PackedInt8Linear(torch.nn.Linear(64, 32))(torch.randn(5, 64))")
+    script = FORCE_ONEDNN + "PackedInt8Linear(torch.nn.Linear(64, 32))(torch.randn(5, 64))"
     env = {**os.environ, "ONEDNN_VERBOSE": "1", **({"ONEDNN_MAX_CPU_ISA": cap} if cap else {})}
     log = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     matmuls = [line for line in log.splitlines() if ",exec,cpu,matmul," in line]
     assert matmuls and not any(",ref" in line for line in matmuls), matmuls
+
+
+def test_without_vnni_onednn_s_int8_kernels_would_overflow():
+    """Why onednn_packs_int8 asks for VNNI or AMX: limited to AVX2, oneDNN's kernel gets the case above wrong by
+    far. If a later oneDNN sums exactly there, this fails, and the float32 fallback can go."""
+    script = FORCE_ONEDNN + """sys.path.insert(0, "tests")
+from test_inference_copies import overflowing_case, integer_arithmetic
+layer, x = overflowing_case()
+print(float((PackedInt8Linear(layer)(x) - integer_arithmetic(layer, x)).abs().max()))"""
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout
+    assert float(out.split()[-1]) > 1  # the exact outputs are about 10

@@ -280,8 +280,9 @@ class FastBertModel(BertModel):
             raise InputError(f"precision='int8' runs on the CPU (this model is on {device.type}); "
                              "on a GPU use 'fp16' or 'bf16'")
         if precision == "int8" and int8_is_emulated():
-            warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs here on "
-                          "older, slower instructions and may be no faster than float32; "
+            warnings.warn("this CPU has no VNNI instructions (int8 dot products): precision='int8' runs, but its "
+                          "integer sums are done in float32 here (int8 kernels without VNNI can overflow), so it is "
+                          "slower than float32; "
                           "use precision='auto' (float32 on this CPU)", stacklevel=3)
         precision = runnable_precision(device, precision)  # fp16 refused off CUDA; bf16 without hardware: fp32
         if compile:

@@ -6,12 +6,11 @@ Reduced precision is only faster where the hardware has instructions for it. On 
                     bf16, more slowly than float32 (49 against 132 GFLOP/s, measured on a Xeon with
                     AVX-512 but no AVX512-BF16)
     int8 products   VNNI (avx512_vnni, or avx_vnni on AVX2 chips), which multiplies int8 pairs and adds
-                    them into int32 in one instruction; without it they take AVX2's older instructions,
-                    several per VNNI one. There torch._int_mm (int8.py's product) has no fast kernel:
-                    many times slower than float32 on an AMD EPYC with AVX2 only (docs/performance.md).
-                    oneDNN's prepacked int8 product, which encode runs (prepacked.py), has one: limited
-                    to AVX2 by ONEDNN_MAX_CPU_ISA on the Xeon with AMX, int8 ran a little faster than
-                    float32; not yet measured on a CPU that has AVX2 only, so auto keeps float32 there
+                    them into int32 in one instruction; without it the kernels take AVX2's instruction,
+                    which adds pairs of products into 16-bit integers and can overflow. There encode's
+                    int8 copy sums its codes in float32 (prepacked.py): exact, and slower than float32
+                    itself; torch._int_mm (int8.py's product) ran many times slower than float32 on an
+                    AMD EPYC with AVX2 only (docs/performance.md)
 
 Linux lists these instruction sets as flags in /proc/cpuinfo; elsewhere (macOS, Windows, ARM) we
 cannot read them this way, and the choice falls back to what torch reports or to float32.
@@ -102,8 +101,7 @@ def auto_precision(device: torch.device, cpu: Cpu | None = None) -> tuple[str, s
 
 
 def int8_is_emulated(cpu: Cpu | None = None) -> bool:
-    """True on an x86 CPU whose flags we can read and which has no VNNI: int8 there is no faster, or little
-    faster, than float32."""
+    """True on an x86 CPU whose flags we can read and which has no VNNI: int8 there is slower than float32."""
     cpu = cpu or read_cpu()
     return cpu.x86 and bool(cpu.flags) and not cpu.vnni
 

@@ -11,7 +11,9 @@ encoder's time goes there. In int8 both factors are stored as whole numbers in
 The sum runs on integers (int8 × int8 -> int32: `torch._int_mm`, which uses the
 CPU's int8 dot-product instructions, VNNI on this project's machines), and only
 the result is scaled back to float. Everything else (embeddings, attention's
-softmax, LayerNorm, GELU, pooling) stays in float32.
+softmax, LayerNorm, GELU, pooling) stays in float32. (On a CPU without VNNI the
+kernels behind torch._int_mm add pairs of products in 16-bit integers first,
+which can overflow; encode's int8 copy sums in float32 there: prepacked.py.)
 
 Why a scale per token and not one for the whole batch: a few tokens carry a few
 channels that are far larger than the rest. With one scale for the batch, that

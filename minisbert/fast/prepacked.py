@@ -43,7 +43,9 @@ for the whole product, and one scale per batch would make a sentence's embedding
 depend on the sentences beside it (and be less exact: int8.py says why).
 
 Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped: the
-weights are still cast once, and int8 runs Int8Linear's own product.
+weights are still cast once, and int8 sums its codes in float32, as it does on a
+CPU without VNNI or AMX, where oneDNN's int8 kernels can overflow
+(onednn_packs_int8).
 fast_bert.product_copy builds the inference copies from these layers;
 FastBertModel.inference_copy keeps each, once per set of weights.
 """
@@ -54,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .hardware import read_cpu
 from .int8 import Int8Linear, quantize_rows
 
 
@@ -63,8 +66,13 @@ def onednn_packs() -> bool:
 
 
 def onednn_packs_int8() -> bool:
-    """Whether this torch has oneDNN's int8 linear kernel and its weight layout (x86 builds do)."""
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.onednn, "qlinear_pointwise")
+    """Whether oneDNN's int8 linear kernel can run here, exactly: torch has it (x86 builds do) and the CPU says
+    it has VNNI or AMX. Without them oneDNN's int8 kernels multiply with AVX2's instruction for unsigned by
+    signed bytes, which adds each pair of products into a 16-bit integer and saturates: 2 · 255 · 127 exceeds
+    32767 (limited to AVX2, on STS-B test sentences, embeddings moved down to cosine 0.97 from the exact ones)."""
+    cpu = read_cpu()
+    exact = cpu.vnni or "amx_int8" in cpu.flags
+    return exact and torch.backends.mkldnn.is_available() and hasattr(torch.ops.onednn, "qlinear_pointwise")
 
 
 class PackedLinear(nn.Module):
@@ -113,7 +121,8 @@ def unsigned(codes: torch.Tensor) -> torch.Tensor:
 
 class PackedInt8Linear(Int8Linear):
     """Int8Linear with its weight codes prepacked for oneDNN's int8 product; the activation ("none", "gelu")
-    after it. Without oneDNN, or compiled, Int8Linear's own product (torch._int_mm)."""
+    after it. Where that kernel cannot run exactly (onednn_packs_int8), the same integer sums in float32;
+    compiled, Int8Linear's own product (torch._int_mm)."""
 
     def __init__(self, linear: nn.Linear, activation: str = "none"):
         super().__init__(linear)  # weight_codes_t (K, N) int8, weight_scale (1, N), bias (N,) or None
@@ -123,27 +132,33 @@ class PackedInt8Linear(Int8Linear):
             self.packed_codes = torch.ops.onednn.qlinear_prepack(self.weight_codes_t.t().contiguous(), None)
             self.channel_scales = self.weight_scale.flatten()  # (N,): s_w, applied inside the kernel
             self.zero_points = torch.zeros(self.out_features, dtype=torch.long)  # symmetric codes: all 0
+        else:  # float32 holds an integer sum exactly while |Σ| < 2^24 (K · 127 · 127: 6.2 M for K = 384)
+            self.float_codes_t = self.weight_codes_t.float()  # (K, N)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (..., K) float -> (..., N) float, x's dtype."""
         # compiled (compile=True: compiled.py), Int8Linear's own passes, which TorchInductor fuses: it cannot take
         # a prepacked weight that is not a constant of its graph
-        if not self.onednn or torch.compiler.is_compiling():
+        if torch.compiler.is_compiling():
             y = super().forward(x)
             return F.gelu(y) if self.activation == "gelu" else y
         rows = x.reshape(-1, self.in_features).float()  # (T, K)
         codes, scale = quantize_rows(rows)  # (T, K) int8, (T, 1): a scale per token
-        # (T, N) float32: s_w[n] · Σ_k (Xu[t, k] - 128) Wq[n, k] = s_w[n] · Σ_k Xq[t, k] Wq[n, k]; the arguments:
-        # x's codes, scale 1 and zero point 128, the packed codes, their scales and zero points, no bias, output
-        # scale 1 and zero point 0, float32 out, no post-op
-        y = torch.ops.onednn.qlinear_pointwise(unsigned(codes), 1.0, 128, self.packed_codes, self.channel_scales,
-                                               self.zero_points, None, 1.0, 0, torch.float32, "none", [], "")
-        y.mul_(scale)  # · s_x[t], in place: no new (T, N) tensor
+        if self.onednn:
+            # (T, N) float32: s_w[n] · Σ_k (Xu[t, k] - 128) Wq[n, k] = s_w[n] · Σ_k Xq[t, k] Wq[n, k]; the
+            # arguments: x's codes, scale 1 and zero point 128, the packed codes, their scales and zero points, no
+            # bias, output scale 1 and zero point 0, float32 out, no post-op
+            y = torch.ops.onednn.qlinear_pointwise(unsigned(codes), 1.0, 128, self.packed_codes,
+                                                   self.channel_scales, self.zero_points, None, 1.0, 0,
+                                                   torch.float32, "none", [], "")
+            y.mul_(scale)  # · s_x[t], in place: no new (T, N) tensor
+        else:  # the same integer sums, in float32
+            y = (codes.float() @ self.float_codes_t).mul_(scale).mul_(self.weight_scale)
         if self.bias is not None:
             y.add_(self.bias)
         y = F.gelu(y) if self.activation == "gelu" else y  # erf, BERT's
         return y.view(*x.shape[:-1], self.out_features).to(x.dtype)
 
     def extra_repr(self) -> str:
-        layout = "oneDNN-packed" if self.onednn else "plain"
+        layout = "oneDNN-packed" if self.onednn else "summed in float32"
         return f"{super().extra_repr()}, {layout}, activation={self.activation}"
