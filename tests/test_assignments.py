@@ -16,7 +16,7 @@ import pytest
 
 from minisbert.course.assignments import ASSIGNMENTS, Block, fill_blocks, parse_blocks, strip_solutions, \
     student_blocks
-from minisbert.course.edition import check_edition, leaked_solutions, make_student_edition, solution_lines
+from minisbert.course.edition import _files, check_edition, leaked_solutions, make_student_edition, solution_lines
 from minisbert.course.grader import grade, graded_files, judge_of, report, report_json
 from minisbert.course.judge import checks_of
 from minisbert.course.rules import block_problems, enclosing_arguments, file_names
@@ -183,6 +183,23 @@ def test_the_student_edition_holds_no_solution_and_scores_zero(tmp_path):
     assert check_edition(edition, ROOT) == []
     with pytest.raises(FileExistsError):
         make_student_edition(edition, ROOT)
+
+
+def test_a_virtual_environment_inside_the_checkout_stays_out_of_an_edition(tmp_path):
+    """A newcomer's `python -m venv .venv` in the repository (several GB with torch) is neither the course nor
+    something to copy into every edition a test makes: it filled a disk once."""
+    repo = tmp_path / "repo"
+    (repo / "minisbert").mkdir(parents=True)
+    (repo / "minisbert" / "a.py").write_text("x = 1\n")
+    for venv in (".venv", "venv"):
+        (repo / venv / "lib").mkdir(parents=True)
+        (repo / venv / "lib" / "torch.py").write_text("")
+    assert _files(repo) == [Path("minisbert/a.py")]  # not a git checkout: every file but the skipped
+    shutil.copy(ROOT / ".gitignore", repo / ".gitignore")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    assert _files(repo) == [Path(".gitignore"), Path("minisbert/a.py")]  # git's listing
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.split() == ["??", ".gitignore", "??", "minisbert/"]  # ignored
 
 
 def rewrite_block(path: Path, name: str, code: str, index: int | None = None) -> None:

@@ -25,7 +25,8 @@ from .grader import grade, graded_files
 # Never copied into an edition: version control, caches, fine-tuned models, benchmark results, and the
 # solutions (lessons/solutions/, the grading tests with their reference implementations).
 SKIP = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "checkpoints", "results",
-        "solutions", "build", "dist", ".ipynb_checkpoints"}
+        "solutions", "build", "dist", ".ipynb_checkpoints",
+        ".venv", "venv"}  # a virtual environment inside the checkout: gigabytes with torch, and not the course's
 SKIP_FOLDERS = {Path("tests") / "grading"}
 # Instructors' tests, which need what the edition leaves out: the grader's tests (the probes and judges of
 # tests/grading/), the attacks on it (with honest variants that are solutions written differently), the
