@@ -29,7 +29,7 @@ from common import median, per_machine_json, print_table
 
 from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
 from minisbert.fast.int8 import quantize_rows
-from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear
+from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear, unsigned
 
 B, HEADS, D, H, INNER = 32, 12, 32, 384, 1536
 LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 128)
@@ -96,6 +96,7 @@ def product_rows() -> list[list]:
                                         for rows in (None, 1))
         bias_bf16 = b.bfloat16()
         codes, _ = quantize_rows(x)  # (ROWS, n_in) int8
+        codes_u8 = unsigned(codes.clone())  # (ROWS, n_in) uint8, zero point 128: as PackedInt8Linear hands them over
         weight_codes, weight_scale = quantize_rows(w)  # (n_out, n_in) int8, (n_out, 1)
         weight_codes_t = weight_codes.t().contiguous()  # (K, N), as int8.py keeps it
         packed_int8 = torch.ops.onednn.qlinear_prepack(weight_codes, None)
@@ -113,7 +114,7 @@ def product_rows() -> list[list]:
                 "prepacked": (lambda: torch.ops.mkldnn._linear_pointwise(x, packed, b, "none", [], ""),
                               lambda: torch.ops.mkldnn._linear_pointwise(xb, packed_bf16, bias_bf16, "none", [], ""),
                               lambda: torch.ops.onednn.qlinear_pointwise(  # as prepacked.PackedInt8Linear calls it
-                                  codes, 1.0, 0, packed_int8, channel_scales, zero_points, None, 1.0, 0,
+                                  codes_u8, 1.0, 128, packed_int8, channel_scales, zero_points, None, 1.0, 0,
                                   torch.float32, "none", [], "")),
                 "prepacked for one row": (  # oneDNN's layout for an x of one row (prepacked.py uses it in places)
                     lambda: torch.ops.mkldnn._linear_pointwise(x, packed_one, b, "none", [], ""),
