@@ -5,7 +5,9 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
 
 1. attention: torch's fused attention (F.scaled_dot_product_attention) at lengths around multiples of 16,
    in float32 and bf16, is why fast_bert.py pads attention's grid to a multiple of ATTENTION_BLOCK, and,
-   up to 128, where the bf16 copy computes attention in float32 (up to ATTENTION_UPCAST_MAX);
+   up to 128, where the bf16 copy computes attention in float32 (up to ATTENTION_UPCAST_MAX); beside it the
+   same attention as two whole-batch products (fast_bert.batched_attention), which the inference copies
+   use on an AMD processor for float32 grids of up to BATCHED_ATTENTION_MAX tokens;
 2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
    gather fast_bert.Packing does (each grid position reads its row, or a row of zeros);
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
@@ -27,12 +29,13 @@ import torch
 import torch.nn.functional as F
 from common import median, per_machine_json, print_table
 
+from minisbert.fast.fast_bert import ATTENTION_BLOCK, batched_attention
 from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
 from minisbert.fast.int8 import quantize_rows
 from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear, unsigned
 
 B, HEADS, D, H, INNER = 32, 12, 32, 384, 1536
-LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 128)
+LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 80, 96, 128)
 ROWS = 352  # 32 sentences of 11 tokens: an STS-B batch
 SHAPES = {"Q, K, V together (384 -> 1152)": (H, 3 * H), "attention output (384 -> 384)": (H, H),
           "feed-forward in (384 -> 1536)": (H, INNER), "feed-forward out (1536 -> 384)": (INNER, H)}
@@ -55,12 +58,15 @@ def attention_rows() -> list[list]:
     rows = []
     for L in LENGTHS:
         row = [f"attention, {B} x {L} tokens"]
+        written = [f"attention, {B} x {L} tokens: batched products (fast_bert.batched_attention)"]
         for dtype in (torch.float32, torch.bfloat16):
             q, k, v = (torch.randn(B, HEADS, L, D, dtype=dtype) for _ in range(3))
             mask = torch.zeros(B, 1, 1, L, dtype=dtype)
             mask[::3, ..., L - 2:] = torch.finfo(dtype).min  # a third of the sentences end in 2 padding tokens
             row.append(f"{microseconds(lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)):.0f}")
-        rows.append(row + ["", ""])
+            if L % ATTENTION_BLOCK == 0:  # the copies' grids
+                written.append(f"{microseconds(lambda: batched_attention(q, k, v, mask)):.0f}")
+        rows += [row + ["", ""]] + ([written + ["", ""]] if L % ATTENTION_BLOCK == 0 else [])
     return rows
 
 

@@ -16,7 +16,7 @@ import torch
 
 from minisbert import SentenceBert
 from minisbert.fast import hardware, precision
-from minisbert.fast.hardware import Cpu, auto_precision, read_cpu
+from minisbert.fast.hardware import Cpu, auto_precision, fused_attention_is_slow, read_cpu
 from minisbert.support.errors import InputError
 
 CPUINFO = """processor\t: 0
@@ -42,7 +42,11 @@ def test_the_name_and_the_flags_are_read_from_cpuinfo(tmp_path):
     cpu = read_cpu(path)
     assert cpu.name == "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz"
     assert {"avx512_vnni", "amx_bf16", "amx_int8"} <= cpu.flags and "avx512_fp16" not in cpu.flags
-    assert read_cpu(tmp_path / "absent").flags == frozenset()  # no /proc: a name, no flags
+    assert cpu.vendor == "GenuineIntel" and not fused_attention_is_slow(cpu)
+    path.write_text(CPUINFO.replace("GenuineIntel", "AuthenticAMD"))
+    assert read_cpu(path).vendor == "AuthenticAMD" and fused_attention_is_slow(read_cpu(path))
+    absent = read_cpu(tmp_path / "absent")
+    assert absent.flags == frozenset() and absent.vendor == ""  # no /proc: a name, no flags, no vendor
 
 
 @pytest.mark.parametrize("flags, expected", [

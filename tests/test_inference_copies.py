@@ -185,6 +185,7 @@ def test_the_copy_holds_one_product_for_q_k_v_and_gelu_in_the_first_feed_forward
 
 
 def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_float32(monkeypatch):
+    monkeypatch.setattr(fast_bert, "fused_attention_is_slow", lambda: False)  # torch's kernel on every CPU
     model = tiny_model()
     copy = model.inference_copy("bf16")
     inputs, kernel = [], []
@@ -208,6 +209,44 @@ def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_
     want = hidden_states(model, lengths)
     assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-3)
     assert model.encoder.stream_dtype is None  # the model itself stays float32
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-6), (torch.float64, 1e-12)])
+def test_batched_attention_equals_torch_s_fused_kernel(dtype, tolerance):
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(3, 4, 16, 8, generator=g, dtype=dtype) * 2 for _ in range(3))  # (B, h, G, d)
+    additive = torch.zeros(3, 1, 1, 16, dtype=dtype)
+    additive[0, ..., 5:] = additive[2, ..., 15:] = torch.finfo(dtype).min  # padded keys, as a packed grid has
+    want = F.scaled_dot_product_attention(q, k, v, attn_mask=additive)
+    assert_close(fast_bert.batched_attention(q, k, v, additive), want, atol=tolerance, rtol=tolerance)
+    assert_close(fast_bert.batched_attention(q, k, v, None), F.scaled_dot_product_attention(q, k, v),
+                 atol=tolerance, rtol=tolerance)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
+def test_where_the_fused_kernel_is_slow_the_copies_batch_float32_attention_on_short_grids(precision, monkeypatch):
+    calls = []
+    real = F.scaled_dot_product_attention
+    monkeypatch.setattr(F, "scaled_dot_product_attention", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    lengths = LENGTHS["ragged"]  # a grid of 48 tokens
+    monkeypatch.setattr(fast_bert, "fused_attention_is_slow", lambda: False)  # an Intel processor
+    reference = hidden_states(tiny_model().inference_copy(precision), lengths)  # torch's fused kernel
+    assert len(calls) == TINY["num_hidden_layers"]
+    monkeypatch.setattr(fast_bert, "fused_attention_is_slow", lambda: True)  # an AMD processor
+    model = tiny_model()
+    copy = model.inference_copy(precision)
+    assert all(m.batched_max == fast_bert.BATCHED_ATTENTION_MAX for m in copy.modules()
+               if isinstance(m, fast_bert.FastSelfAttention))
+    calls.clear()
+    got = hidden_states(copy, lengths)
+    assert calls == [] and fast_bert.BATCHED_ATTENTION_MAX >= 48  # every layer's attention batched
+    tolerance = {"fp32": 1e-5, "bf16": 0.02, "int8": 0.02}[precision]  # int8: a code may round the other way
+    assert_close(got, reference, atol=tolerance, rtol=tolerance)
+    assert model.encoder.layer[0].attention.self.batched_max == 0  # the model itself: torch's kernel
+    monkeypatch.setattr(fast_bert, "BATCHED_ATTENTION_MAX", 32)  # a grid longer than it: torch's kernel again
+    copy = tiny_model().inference_copy(precision)
+    hidden_states(copy, lengths)
+    assert len(calls) == TINY["num_hidden_layers"]
 
 
 def test_attention_outside_the_bf16_copy_keeps_autocast_s_dtypes():

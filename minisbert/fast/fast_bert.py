@@ -29,7 +29,8 @@ Two speed-ups:
 `for_inference` gives the module encode runs. On the CPU it is a read-only copy
 (`product_copy`): its Linear layers prepacked in float32, bf16 or int8
 (prepacked.py; int8.py's arithmetic), the query, key and value projections as one
-product, GELU fused into the product before it (after it, in int8). On a GPU, the model under autocast
+product, GELU fused into the product before it (after it, in int8); on an AMD processor, attention over short
+grids as two batched products (batched_attention: torch's fused kernel was slower there). On a GPU, the model under autocast
 (precision.py); anywhere, with compile=True, its layers compiled (compiled.py).
 """
 
@@ -51,7 +52,7 @@ from ..bert import BertModel, Encoder
 from ..layers import AddNorm, Attention, EncoderLayer, Intermediate, LayerNorm
 from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
-from .hardware import int8_is_emulated
+from .hardware import fused_attention_is_slow, int8_is_emulated
 from .precision import precision_context, resolve_precision, runnable_precision
 from .prepacked import PackedInt8Linear, PackedLinear
 
@@ -61,6 +62,7 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the prepacked copies
 # benchmarks/fast_kernels.py), so attention's grid is padded up to one
 ATTENTION_BLOCK = 16
 ATTENTION_UPCAST_MAX = 48  # FastSelfAttention.attention_dtype applies to grids of at most this many tokens
+BATCHED_ATTENTION_MAX = 80  # FastSelfAttention.batched_max where it applies: float32 grids of up to 80 tokens
 
 
 _optimizer_steps = 0  # the steps of every torch optimiser in this process (FastBertModel.inference_copy)
@@ -137,12 +139,26 @@ class FusedLayerNorm(LayerNorm):
         return F.layer_norm(x, (x.size(-1),), self.weight, self.bias, self.eps)
 
 
+def batched_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                      additive: torch.Tensor | None) -> torch.Tensor:
+    """softmax(Q K^T / sqrt(d) + mask) V for inference, as attention.py writes it (no dropout, no probabilities
+    returned), in whole-batch kernels and in place. q, k, v: (B, h, G, d); additive: (B, 1, 1, G) or None."""
+    scores = torch.matmul(q, k.transpose(-2, -1)).mul_(q.size(-1) ** -0.5)  # (B, h, G, G): one batched product
+    if additive is not None:
+        scores.add_(additive)  # padding keys get the dtype's minimum: weight 0 after the softmax
+    return torch.matmul(scores.softmax(dim=-1), v)  # (B, h, G, d): the second batched product
+
+
 class FastSelfAttention(MultiHeadAttention):
     """Multi-head attention through torch's fused kernel, on packed tokens when the mask says so."""
     # the bf16 inference copy's: float32 on short grids. With heads of 32 values, torch's fused attention on the
     # CPU ran slower in bf16 than in float32 up to 48 keys and faster from 64 on (benchmarks/fast_kernels.py, the
     # Xeon with AMX), so on grids of up to ATTENTION_UPCAST_MAX tokens the copy casts Q, K and V up, once
     attention_dtype: torch.dtype | None = None  # None: x's dtype
+    # the inference copies', on CPUs whose fused kernel is slow (hardware.fused_attention_is_slow): float32 attention
+    # on grids of up to this many tokens as batched_attention's whole-batch products; 0: never. On an AMD EPYC
+    # (Zen 4) they were faster up to 80 tokens and slower from 96 on (benchmarks/fast_kernels.py)
+    batched_max: int = 0
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | PackedMask | None = None,
                 output_attentions: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -158,6 +174,8 @@ class FastSelfAttention(MultiHeadAttention):
         p = self.dropout if self.training else 0.0
         if output_attentions:  # only the written-out function returns the probabilities
             out, probs = scaled_dot_product_attention(q, k, v, additive, p, self.training)
+        elif q.dtype == torch.float32 and length <= self.batched_max and not self.training:
+            out, probs = batched_attention(q, k, v, additive), None
         else:
             out, probs = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=p), None
         out = self.merge_heads(out)  # (B, G, H) or (B, L, H)
@@ -318,9 +336,10 @@ class FastBertModel(BertModel):
             made = product_copy(self, product)
             if precision == "bf16":  # bf16 between the layers too: no casts at every product, half the bytes
                 made.encoder.stream_dtype = torch.bfloat16
-                for module in made.modules():  # the copy's own modules (product_copy copies every one)
-                    if isinstance(module, FastSelfAttention):
-                        module.attention_dtype = torch.float32
+            for module in made.modules():  # the copy's own modules (product_copy copies every one)
+                if isinstance(module, FastSelfAttention):
+                    module.attention_dtype = torch.float32 if precision == "bf16" else None
+                    module.batched_max = BATCHED_ATTENTION_MAX if fused_attention_is_slow() else 0
             made.__dict__.pop("_inference_copies", None)  # the copy is shallow: it must not hold the others
             copies[precision] = cached = (tensors, versions, made.eval())
         return cached[2]

@@ -38,10 +38,12 @@ REPORTED_FLAGS = ("avx2", "avx512f", "avx_vnni", "avx512_vnni", "avx512_bf16", "
 
 @dataclass(frozen=True)
 class Cpu:
-    """The processor's name and its instruction-set flags (empty where the system does not list them)."""
+    """The processor's name, its instruction-set flags and its maker's id (empty where the system does not list
+    them)."""
 
     name: str
     flags: frozenset[str] = field(default_factory=frozenset)
+    vendor: str = ""  # /proc/cpuinfo's vendor_id: "GenuineIntel", "AuthenticAMD"
 
     @property
     def x86(self) -> bool:
@@ -67,7 +69,7 @@ class Cpu:
 
 def read_cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
     """This machine's processor, from the kernel's list (Linux); elsewhere its name alone."""
-    name, flags = platform.processor() or platform.machine(), frozenset()
+    name, flags, vendor = platform.processor() or platform.machine(), frozenset(), ""
     try:
         text = cpuinfo.read_text()
     except OSError:
@@ -76,9 +78,11 @@ def read_cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> Cpu:
         key, _, value = line.partition(":")
         if key.strip() == "model name":
             name = value.strip()
+        elif key.strip() == "vendor_id":
+            vendor = value.strip()
         elif key.strip() == "flags" and not flags:
             flags = frozenset(value.split())
-    return Cpu(name, flags)
+    return Cpu(name, flags, vendor)
 
 
 def auto_precision(device: torch.device, cpu: Cpu | None = None) -> tuple[str, str]:
@@ -98,6 +102,15 @@ def auto_precision(device: torch.device, cpu: Cpu | None = None) -> tuple[str, s
         return "fp32", f"{cpu.name}: its instruction sets cannot be read here, so float32 (always exact)"
     return "fp32", (f"{cpu.name} has neither native bf16 (AVX512-BF16, AMX) nor int8 dot products (VNNI): "
                     "float32 is the fastest path it runs")
+
+
+def fused_attention_is_slow(cpu: Cpu | None = None) -> bool:
+    """True on an AMD processor, where torch's fused attention kernel (F.scaled_dot_product_attention) ran
+    slower in float32 than attention written out as two batched products (benchmarks/fast_kernels.py's
+    attention rows, measured on an AMD EPYC Zen 4; on the Xeon with AMX the fused kernel was the fast one).
+    The kernel calls MKL's matrix product once per block of queries and head, twice: 768 small calls for 32
+    sentences on a grid of 16 tokens; the batched products are two calls, whatever the batch."""
+    return (cpu or read_cpu()).vendor == "AuthenticAMD"
 
 
 def int8_is_emulated(cpu: Cpu | None = None) -> bool:
