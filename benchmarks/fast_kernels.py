@@ -19,10 +19,19 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
 
 Microseconds per call, the median of 5 runs of many calls; one JSON per kind of machine.
 
+A kernel called alone in a loop allocates and frees the same large blocks at every call, and glibc's
+allocator may hand them back to the system each time and fault them in again at the next call: on an
+AMD EPYC the written-out attention at 48 tokens ran more than twice as slowly, with thousands of page
+faults per call, in some processes as in others, depending only on the heap's history. So on Linux with glibc
+this script first asks the allocator to keep freed memory (mallopt), and each kernel is timed as it runs
+inside encode, where such faults are rare after the first batches.
+
     python benchmarks/fast_kernels.py [--json out.json]
 """
 
 import argparse
+import ctypes
+import ctypes.util
 import time
 
 import torch
@@ -139,19 +148,31 @@ def product_rows() -> list[list]:
     return rows
 
 
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed blocks instead of returning them to the system (the module's docstring says why):
+    mallopt's M_TRIM_THRESHOLD (-1) and M_MMAP_THRESHOLD (-3) raised to 1 GiB. False where there is no glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return all(libc.mallopt(option, 1 << 30) == 1 for option in (-1, -3))  # 1: success
+    except (OSError, AttributeError):
+        return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", default=per_machine_json("fast_kernels"),
                     help="write the table here (default, one file per kind of machine: %(default)s)")
     args = ap.parse_args()
     torch.set_num_threads(min(2, torch.get_num_threads()))
+    kept = keep_freed_memory()
     with torch.inference_mode():
         rows = attention_rows() + scatter_rows() + product_rows()
     cpu = read_cpu()
     print_table("Kernel times on the CPU (microseconds per call, median of 5 runs)",
                 ["kernel", "float32 (us)", "bf16 (us)", "int8 (us)", "GFLOP/s float32 / bf16 / int8"], rows,
                 json_path=args.json,
-                extra={"cpu": {"name": cpu.name, "kind": cpu.kind, "flags": sorted(set(REPORTED_FLAGS) & cpu.flags)}})
+                extra={"cpu": {"name": cpu.name, "kind": cpu.kind, "flags": sorted(set(REPORTED_FLAGS) & cpu.flags)},
+                       "freed_memory_kept": kept})
 
 
 if __name__ == "__main__":
