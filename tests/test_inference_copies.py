@@ -26,7 +26,7 @@ from minisbert.fast.fast_bert import FastBertModel
 from minisbert.fast.hardware import Cpu
 from minisbert.fast.int8 import Int8Linear, quantize_rows
 from minisbert.fast import prepacked
-from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear, onednn_packs, onednn_packs_int8
+from minisbert.fast.prepacked import GELU_FLOOR, PackedInt8Linear, PackedLinear, onednn_packs, onednn_packs_int8
 from minisbert.trainkit.data import read_pairs
 
 from conftest import FIXTURES
@@ -140,6 +140,48 @@ def test_a_packed_int8_product_with_gelu_and_without_onednn(monkeypatch):
         monkeypatch.setattr(prepacked, "onednn_packs_int8", lambda: False)  # a torch without oneDNN
         plain = PackedInt8Linear(layer, activation="gelu")
         assert not plain.onednn and torch.equal(plain(x), want)  # Int8Linear's own product
+
+
+def floor_arithmetic(layer: nn.Linear, x: torch.Tensor, floor: float) -> torch.Tensor:
+    """PackedInt8Linear's formula with an input floor, in numpy: codes u = round((x - floor) / s) with s the
+    row's largest (x - floor) over 255 (float32, as the layer rounds), int64 sums against quantize_rows' weight
+    codes, then s_x · s_w · sum + floor · s_w Σ_k Wq + b in float64."""
+    shifted = x.numpy().astype(np.float32) - np.float32(floor)
+    s = shifted.max(axis=1, keepdims=True) / np.float32(255)
+    u = np.round(shifted / s).astype(np.int64)  # (T, K), 0..255
+    wq, ws = quantize_rows(layer.weight.detach())
+    wq, ws = wq.numpy().astype(np.int64), ws.numpy().astype(np.float64)[:, 0]  # (N, K), (N,)
+    y = s * (u @ wq.T) * ws + floor * wq.sum(axis=1) * ws + layer.bias.detach().numpy()
+    return torch.from_numpy(y.astype(np.float32))
+
+
+def gelu_outputs(rows: int, width: int) -> torch.Tensor:
+    x = F.gelu(torch.randn(rows, width, generator=torch.Generator().manual_seed(2)) * 3)
+    x[0, :] = F.gelu(torch.tensor(-0.7518))  # a token of GELU's smallest value only
+    x[1, 7] = 30.0  # an outlier, which sets its token's scale
+    return x
+
+
+def test_gelu_never_goes_below_the_floor_and_the_codes_span_it_to_each_token_s_largest():
+    assert F.gelu(torch.linspace(-20, 20, 400_001, dtype=torch.float64)).min() > GELU_FLOOR
+    x = gelu_outputs(8, 96)
+    codes, scale = prepacked.quantize_from_floor(x, GELU_FLOOR)
+    assert codes.dtype == torch.uint8 and torch.equal(codes.amax(dim=1), torch.full((8,), 255, dtype=torch.uint8))
+    assert ((GELU_FLOOR + scale * codes.float() - x).abs() <= scale / 2 * (1 + 1e-5)).all()  # half a step
+
+
+@pytest.mark.parametrize("onednn", [True, False], ids=["oneDNN", "float32 sums"])
+def test_a_packed_int8_product_from_a_floor_is_its_integer_arithmetic(onednn, monkeypatch):
+    if not onednn:
+        monkeypatch.setattr(prepacked, "onednn_packs_int8", lambda: False)
+    layer = linear(192, 40)
+    x = gelu_outputs(12, 192)
+    packed = PackedInt8Linear(layer, input_floor=GELU_FLOOR)
+    assert packed.onednn == onednn
+    with torch.inference_mode():
+        got = packed(x)
+    assert_close(got, floor_arithmetic(layer, x, GELU_FLOOR), atol=1e-4, rtol=1e-5)
+    assert (got - layer(x)).abs().max() < 0.05 * layer(x).abs().max()  # and near the float product
 
 
 def tiny_model() -> FastBertModel:
@@ -296,6 +338,9 @@ def test_the_int8_copy_quantises_q_k_v_once_and_stays_close():
     copy = model.inference_copy("int8")
     assert isinstance(copy.encoder.layer[0].attention.self.qkv, PackedInt8Linear)
     assert copy.encoder.layer[0].intermediate.activation == "gelu"
+    for layer in copy.encoder.layer:  # only the product after GELU rounds its input from GELU's floor
+        assert layer.output.dense.input_floor == GELU_FLOOR and layer.intermediate.input_floor is None
+        assert layer.attention.self.qkv.input_floor is None and layer.attention.output.dense.input_floor is None
     got, want = hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"])
     assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-4)
 

@@ -54,7 +54,7 @@ from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
 from .hardware import fused_attention_is_slow, int8_is_emulated
 from .precision import precision_context, resolve_precision, runnable_precision
-from .prepacked import PackedInt8Linear, PackedLinear
+from .prepacked import GELU_FLOOR, PackedInt8Linear, PackedLinear
 
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the prepacked copies' precisions
@@ -334,6 +334,10 @@ class FastBertModel(BertModel):
             product = PackedInt8Linear if precision == "int8" else \
                 functools.partial(PackedLinear, dtype=DTYPES[precision])  # (linear, activation) -> module
             made = product_copy(self, product)
+            if precision == "int8":  # the second feed-forward product's input is GELU's: rounded from its floor up
+                for twin, layer in zip(made.encoder.layer, self.encoder.layer):
+                    if type(layer.output.dense) is nn.Linear:
+                        twin.output.dense = PackedInt8Linear(layer.output.dense, input_floor=GELU_FLOOR)
             if precision == "bf16":  # bf16 between the layers too: no casts at every product, half the bytes
                 made.encoder.stream_dtype = torch.bfloat16
             for module in made.modules():  # the copy's own modules (product_copy copies every one)

@@ -119,14 +119,36 @@ def unsigned(codes: torch.Tensor) -> torch.Tensor:
     return codes.view(torch.uint8).bitwise_xor_(0x80)
 
 
+GELU_FLOOR = -0.17  # GELU(x) = x Φ(x) is smallest at x ≈ -0.752, where it is -0.16997: no output goes below this
+
+
+def quantize_from_floor(x: torch.Tensor, floor: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """x: (R, K) float, every value >= floor -> (uint8 codes (R, K), scales (R, 1)) with x ≈ floor + scales · codes:
+    255 steps from the floor to the row's largest value, where quantize_rows spends 127 on each side of 0. For
+    GELU's output, which never goes below -0.17, the steps are about twice as fine, and no |x| pass is needed."""
+    buffer = x - floor  # (R, K), >= 0
+    scale = buffer.amax(dim=1, keepdim=True).clamp_min(1e-12) / 255  # (R, 1)
+    # 0..255; torch casts float to int8 several times faster than to uint8, so the codes go through int8
+    # (u - 128, exact on whole numbers) and come back as bytes with their top bit flipped (unsigned)
+    return unsigned(buffer.div_(scale).round_().sub_(128).to(torch.int8)), scale
+
+
 class PackedInt8Linear(Int8Linear):
     """Int8Linear with its weight codes prepacked for oneDNN's int8 product; the activation ("none", "gelu")
     after it. Where that kernel cannot run exactly (onednn_packs_int8), the same integer sums in float32;
-    compiled, Int8Linear's own product (torch._int_mm)."""
+    compiled, Int8Linear's own product (torch._int_mm).
 
-    def __init__(self, linear: nn.Linear, activation: str = "none"):
+    `input_floor`, for an input known never to go below it (GELU_FLOOR: the second feed-forward product, whose
+    input is GELU's output): its tokens are rounded from the floor up (quantize_from_floor) instead of
+    symmetrically, and the floor's share of the product, floor · Σ_k W[n, k], joins the bias:
+    x W^T = (floor + s_x · u) W^T = s_x · (u W^T) + floor · Σ_k W[:, k]. Not compiled (Int8Linear's rounding)."""
+
+    def __init__(self, linear: nn.Linear, activation: str = "none", input_floor: float | None = None):
         super().__init__(linear)  # weight_codes_t (K, N) int8, weight_scale (1, N), bias (N,) or None
-        self.activation = activation
+        self.activation, self.input_floor = activation, input_floor
+        if input_floor is not None:  # (N,): b + floor · s_w[n] Σ_k Wq[n, k], with the weights as they are quantised
+            floor_share = input_floor * self.weight_codes_t.float().sum(dim=0) * self.weight_scale.flatten()
+            self.floor_bias = floor_share + (self.bias if self.bias is not None else 0)
         self.onednn = onednn_packs_int8() and linear.weight.device.type == "cpu"
         if self.onednn:  # not buffers, as PackedLinear's weight
             self.packed_codes = torch.ops.onednn.qlinear_prepack(self.weight_codes_t.t().contiguous(), None)
@@ -143,22 +165,29 @@ class PackedInt8Linear(Int8Linear):
             y = super().forward(x)
             return F.gelu(y) if self.activation == "gelu" else y
         rows = x.reshape(-1, self.in_features).float()  # (T, K)
-        codes, scale = quantize_rows(rows)  # (T, K) int8, (T, 1): a scale per token
+        if self.input_floor is None:
+            codes, scale = quantize_rows(rows)  # (T, K) int8, (T, 1): a scale per token
+            zero_point, bias = 128, self.bias  # the codes go to oneDNN as unsigned bytes, Xq + 128
+        else:
+            codes, scale = quantize_from_floor(rows, self.input_floor)  # (T, K) uint8 from the floor, (T, 1)
+            zero_point, bias = 0, self.floor_bias
         if self.onednn:
-            # (T, N) float32: s_w[n] · Σ_k (Xu[t, k] - 128) Wq[n, k] = s_w[n] · Σ_k Xq[t, k] Wq[n, k]; the
-            # arguments: x's codes, scale 1 and zero point 128, the packed codes, their scales and zero points, no
-            # bias, output scale 1 and zero point 0, float32 out, no post-op
-            y = torch.ops.onednn.qlinear_pointwise(unsigned(codes), 1.0, 128, self.packed_codes,
+            # (T, N) float32: s_w[n] · Σ_k (Xu[t, k] - zero point) Wq[n, k]; the arguments: x's codes as unsigned
+            # bytes, scale 1 and the zero point, the packed codes, their scales and zero points, no bias, output
+            # scale 1 and zero point 0, float32 out, no post-op
+            codes = unsigned(codes) if zero_point else codes
+            y = torch.ops.onednn.qlinear_pointwise(codes, 1.0, zero_point, self.packed_codes,
                                                    self.channel_scales, self.zero_points, None, 1.0, 0,
                                                    torch.float32, "none", [], "")
             y.mul_(scale)  # · s_x[t], in place: no new (T, N) tensor
         else:  # the same integer sums, in float32
             y = (codes.float() @ self.float_codes_t).mul_(scale).mul_(self.weight_scale)
-        if self.bias is not None:
-            y.add_(self.bias)
+        if bias is not None:
+            y.add_(bias)
         y = F.gelu(y) if self.activation == "gelu" else y  # erf, BERT's
         return y.view(*x.shape[:-1], self.out_features).to(x.dtype)
 
     def extra_repr(self) -> str:
         layout = "oneDNN-packed" if self.onednn else "summed in float32"
-        return f"{super().extra_repr()}, {layout}, activation={self.activation}"
+        floor = f", input from {self.input_floor}" if self.input_floor is not None else ""
+        return f"{super().extra_repr()}, {layout}, activation={self.activation}{floor}"
