@@ -15,7 +15,8 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
    rows and in its layout for one row (which prepacked.py picks where it measured faster), at 352 rows; beside
    them the int8 product on int8 codes, torch._int_mm on plain codes (int8.py's) and oneDNN's on prepacked
    ones (prepacked.py's), the rounding and rescaling not counted; and the whole layer as encode's copies run
-   it (PackedLinear, PackedInt8Linear), int8's rounding of x and rescaling of the sums counted.
+   it (PackedLinear, PackedInt8Linear), int8's rounding of x and rescaling of the sums counted (for the
+   second feed-forward product, whose input is GELU's output, int8 rounds from GELU's floor, as encode does).
 
 Microseconds per call, the median of 5 runs of many calls; one JSON per kind of machine.
 
@@ -41,7 +42,7 @@ from common import median, per_machine_json, print_table
 from minisbert.fast.fast_bert import ATTENTION_BLOCK, batched_attention
 from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
 from minisbert.fast.int8 import quantize_rows
-from minisbert.fast.prepacked import PackedInt8Linear, PackedLinear, unsigned
+from minisbert.fast.prepacked import GELU_FLOOR, PackedInt8Linear, PackedLinear, unsigned
 
 B, HEADS, D, H, INNER = 32, 12, 32, 384, 1536
 LENGTHS = (8, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64, 80, 96, 128)
@@ -105,6 +106,8 @@ def product_rows() -> list[list]:
     rows = []
     for name, (n_in, n_out) in SHAPES.items():
         x, w, b = torch.randn(ROWS, n_in), torch.randn(n_out, n_in) * 0.05, torch.randn(n_out)
+        after_gelu = n_in == INNER  # feed-forward out: its input is GELU's output, as in the encoder
+        x = F.gelu(x) if after_gelu else x
         xb = x.bfloat16()
         packed, packed_one = (torch.ops.mkldnn._reorder_linear_weight(w, rows) for rows in (None, 1))
         packed_bf16, packed_bf16_one = (torch.ops.mkldnn._reorder_linear_weight(w.bfloat16(), rows)
@@ -120,7 +123,8 @@ def product_rows() -> list[list]:
         with torch.no_grad():
             linear.weight.copy_(w)
             linear.bias.copy_(b)
-        layers = PackedLinear(linear), PackedLinear(linear, dtype=torch.bfloat16), PackedInt8Linear(linear)
+        layers = (PackedLinear(linear), PackedLinear(linear, dtype=torch.bfloat16),  # int8 from GELU's floor there
+                  PackedInt8Linear(linear, input_floor=GELU_FLOOR if after_gelu else None))
 
         def autocast():
             with torch.autocast("cpu", dtype=torch.bfloat16):

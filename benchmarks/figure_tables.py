@@ -122,6 +122,48 @@ rows/=feed-forward out (1536 -> 384), 352 rows: prepacked :: | the same, prepack
 rows/=feed-forward out (1536 -> 384), 352 rows: prepacked for one row :: | the same, prepacked in oneDNN's layout for one row | {1} | {2} | | {4} |
 rows/=feed-forward out (1536 -> 384), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
 """, missing="not yet recorded: python benchmarks/fast_kernels.py on this Xeon"),
+    # docs/performance.md: encode on an AMD EPYC Zen 4 (AVX-512, VNNI, AVX512-BF16, no AMX), its own JSON
+    "encode_speed_epyc_zen4": table("encode_speed-amd-epyc-avx-512-vnni-avx512-bf16.json", """
+| sentences | library | sentences/s | vs ST | of matmul peak | min cos vs ST | STS-B test Spearman |
+|---|---|---|---|---|---|---|
+rows/=STS-B test & sentence-transformers :: | STS-B test (1,000) | sentence-transformers | {2} | {3} | {4} | {5} | {6} |
+rows/=STS-B test & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} | {6} |
+rows/=STS-B test & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} | {6} |
+rows/=STS-B test & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2} | **{3}** | {4}† | {5} | {6} |
+rows/=STS-B test & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} | {6} |
+rows/=STS-B test & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} | {6} |
+rows/=STS-B test & minisbert auto (-> int8) :: | | minisbert, `precision="auto"` (picks int8 here) | {2} | **{3}** | {4}* | {5} | {6} |
+rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (300) | sentence-transformers | {2} | {3} | {4} | {5} |  |
+rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} |  |
+rows/=mixed-length & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} |  |
+rows/=mixed-length & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2} | **{3}** | {4}† | {5} |  |
+rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} |  |
+rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
+rows/=mixed-length & minisbert auto (-> int8) :: | | minisbert, `precision="auto"` (picks int8 here) | {2} | **{3}** | {4}* | {5} |  |
+""", missing="not yet recorded: python benchmarks/encode_speed.py on this EPYC"),
+    # docs/performance.md: the kernel times on the same EPYC (attention: torch's fused kernel and the batched form)
+    "fast_kernels_epyc_zen4": table("fast_kernels-amd-epyc-avx-512-vnni-avx512-bf16.json", """
+| kernel (all-MiniLM-L6-v2's shapes) | float32 (µs) | bf16 (µs) | int8 (µs) | GFLOP/s (GOP/s), float32 / bf16 / int8 |
+|---|---|---|---|---|
+rows/=attention, 32 x 15 tokens :: | attention, 32 sentences of 15 tokens: torch's fused kernel | {1} | {2} | | |
+rows/=attention, 32 x 16 tokens :: | attention, 32 sentences of 16 tokens: torch's fused kernel | {1} | {2} | | |
+rows/=attention, 32 x 16 tokens: batched products (fast_bert.batched_attention) :: | the same as two batched products (`batched_attention`) | {1} | {2} | | |
+rows/=attention, 32 x 32 tokens :: | attention, 32 sentences of 32 tokens: torch's fused kernel | {1} | {2} | | |
+rows/=attention, 32 x 32 tokens: batched products (fast_bert.batched_attention) :: | the same as two batched products | {1} | {2} | | |
+rows/=attention, 32 x 48 tokens :: | attention, 32 sentences of 48 tokens: torch's fused kernel | {1} | {2} | | |
+rows/=attention, 32 x 48 tokens: batched products (fast_bert.batched_attention) :: | the same as two batched products | {1} | {2} | | |
+rows/=attention, 32 x 80 tokens :: | attention, 32 sentences of 80 tokens: torch's fused kernel | {1} | {2} | | |
+rows/=attention, 32 x 80 tokens: batched products (fast_bert.batched_attention) :: | the same as two batched products | {1} | {2} | | |
+rows/=attention, 32 x 128 tokens :: | attention, 32 sentences of 128 tokens: torch's fused kernel | {1} | {2} | | |
+rows/=attention, 32 x 128 tokens: batched products (fast_bert.batched_attention) :: | the same as two batched products | {1} | {2} | | |
+rows/=Q, K, V together (384 -> 1152), 352 rows: prepacked :: | Q, K, V (384 -> 1152), 352 rows, prepacked (int8: oneDNN's int8 product) | {1} | {2} | {3} | {4} |
+rows/=Q, K, V together (384 -> 1152), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
+rows/=feed-forward in (384 -> 1536), 352 rows: prepacked :: | feed-forward in (384 -> 1536), prepacked (int8: oneDNN's int8 product) | {1} | {2} | {3} | {4} |
+rows/=feed-forward in (384 -> 1536), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
+rows/=feed-forward out (1536 -> 384), 352 rows: F.linear (bf16: autocast) :: | feed-forward out (1536 -> 384): `F.linear` (bf16: autocast; int8: `torch._int_mm`) | {1} | {2} | {3} | {4} |
+rows/=feed-forward out (1536 -> 384), 352 rows: prepacked :: | the same, prepacked (int8: oneDNN's int8 product) | {1} | {2} | {3} | {4} |
+rows/=feed-forward out (1536 -> 384), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: from GELU's floor, with its rounding and rescaling) | {1} | {2} | {3} | {4} |
+""", missing="not yet recorded: python benchmarks/fast_kernels.py on this EPYC"),
     # docs/performance.md: encode on an AMD EPYC Zen 3 (AVX2 only: no VNNI, no bf16), one JSON per machine kind
     "encode_speed_amd_epyc_avx2": table("encode_speed-amd-epyc-avx2.json", """
 | sentences | library | sentences/s | vs ST | of matmul peak | min cos vs ST | STS-B test Spearman |
