@@ -15,12 +15,13 @@ Reduced precision is only faster where the hardware has instructions for it. On 
 Linux lists these instruction sets as flags in /proc/cpuinfo; elsewhere (macOS, Windows, ARM) we
 cannot read them this way, and the choice falls back to what torch reports or to float32.
 
-`auto_precision` picks the fastest of the paths this CPU runs natively. Per instruction, AVX512-BF16
-multiplies twice as many pairs as a float32 FMA and VNNI four times as many, so: bf16 with AMX (its tiles
-outrun both; on a Xeon with AMX bf16 encoded faster than int8, docs/performance.md); otherwise int8 with
-VNNI, also where AVX512-BF16 is there beside it (on an AMD EPYC Zen 4 int8 encoded faster than bf16,
-docs/performance.md; bf16 stays the more exact of the two, for whoever asks for it); bf16 with AVX512-BF16
-alone; else float32. On a GPU: bf16 where the card has it, else fp16.
+`auto_precision` picks bf16 where it is native (AMX or AVX512-BF16), int8 where VNNI is there, else
+float32. Where both are native, bf16 is the faster of the two as well as the far more exact (on a Xeon with
+AMX, docs/performance.md: its products ran faster than torch's int8 ones at the shapes of a batch of
+sentences, and int8 adds a rounding pass before each product and a rescaling after it). Without AMX (an
+AMD EPYC Zen 4: AVX512-BF16 and VNNI) the two ran close, int8 ahead on short sentences in some runs and
+bf16 on long ones (docs/performance.md), and bf16 stays the far more exact. On a GPU: bf16 where the card
+has it, else fp16.
 """
 
 from __future__ import annotations
@@ -95,16 +96,10 @@ def auto_precision(device: torch.device, cpu: Cpu | None = None) -> tuple[str, s
     if device.type != "cpu":
         return "fp32", f"no reduced-precision path is measured on {device.type}"
     cpu = cpu or read_cpu()
-    if "amx_bf16" in cpu.flags:
-        return "bf16", f"{cpu.name} has AMX (amx_bf16), whose bf16 tiles are the fastest products it runs"
-    if cpu.vnni:
-        vnni = " and ".join(f for f in VNNI_FLAGS if f in cpu.flags)
-        if cpu.native_bf16:  # AVX512-BF16 without AMX: an AMD EPYC Zen 4, an Intel Cooper Lake
-            return "int8", (f"{cpu.name} has {vnni} and avx512_bf16 but no AMX: its int8 dot products run at twice "
-                            "the rate of its bf16 ones")
-        return "int8", f"{cpu.name} has {vnni} but no native bf16"
     if cpu.native_bf16:
-        return "bf16", f"{cpu.name} has avx512_bf16"
+        return "bf16", f"{cpu.name} has {' and '.join(f for f in BF16_FLAGS if f in cpu.flags)}"
+    if cpu.vnni:
+        return "int8", f"{cpu.name} has {' and '.join(f for f in VNNI_FLAGS if f in cpu.flags)} but no native bf16"
     if not cpu.x86 or not cpu.flags:
         return "fp32", f"{cpu.name}: its instruction sets cannot be read here, so float32 (always exact)"
     return "fp32", (f"{cpu.name} has neither native bf16 (AVX512-BF16, AMX) nor int8 dot products (VNNI): "
