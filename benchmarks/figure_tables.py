@@ -132,14 +132,14 @@ rows/=STS-B test & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} | {6} 
 rows/=STS-B test & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2} | **{3}** | {4}† | {5} | {6} |
 rows/=STS-B test & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} | {6} |
 rows/=STS-B test & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} | {6} |
-rows/=STS-B test & minisbert auto (-> int8) :: | | minisbert, `precision="auto"` (picks int8 here) | {2} | **{3}** | {4}* | {5} | {6} |
+rows/=STS-B test & minisbert auto (-> bf16) :: | | minisbert, `precision="auto"` (picks bf16 here) | {2} | **{3}** | {4}† | {5} | {6} |
 rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (300) | sentence-transformers | {2} | {3} | {4} | {5} |  |
 rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} |  |
 rows/=mixed-length & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} |  |
 rows/=mixed-length & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2} | **{3}** | {4}† | {5} |  |
 rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} |  |
 rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
-rows/=mixed-length & minisbert auto (-> int8) :: | | minisbert, `precision="auto"` (picks int8 here) | {2} | **{3}** | {4}* | {5} |  |
+rows/=mixed-length & minisbert auto (-> bf16) :: | | minisbert, `precision="auto"` (picks bf16 here) | {2} | **{3}** | {4}† | {5} |  |
 """, missing="not yet recorded: python benchmarks/encode_speed.py on this EPYC"),
     # docs/performance.md: the kernel times on the same EPYC (attention: torch's fused kernel and the batched form)
     "fast_kernels_epyc_zen4": table("fast_kernels-amd-epyc-avx-512-vnni-avx512-bf16.json", """
