@@ -30,8 +30,8 @@ Two speed-ups:
 (`product_copy`): its Linear layers prepacked in float32, bf16 or int8
 (prepacked.py; int8.py's arithmetic), the query, key and value projections as one
 product, GELU fused into the product before it (after it, in int8); on an AMD processor, attention over short
-grids as two batched products (batched_attention: torch's fused kernel was slower there). On a GPU, the model under autocast
-(precision.py); anywhere, with compile=True, its layers compiled (compiled.py).
+grids as two batched products (batched_attention: torch's fused kernel was slower there). On a GPU, the model
+under autocast (precision.py); anywhere, with compile=True, its layers compiled (compiled.py).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class FastSelfAttention(MultiHeadAttention):
     attention_dtype: torch.dtype | None = None  # None: x's dtype
     # the inference copies', on CPUs whose fused kernel is slow (hardware.fused_attention_is_slow): float32 attention
     # on grids of up to this many tokens as batched_attention's whole-batch products; 0: never. On an AMD EPYC
-    # (Zen 4) they were faster up to 80 tokens and slower from 96 on (benchmarks/fast_kernels.py)
+    # (Zen 4) they were faster up to 80 tokens, and beyond it the two came close (benchmarks/fast_kernels.py)
     batched_max: int = 0
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | PackedMask | None = None,
