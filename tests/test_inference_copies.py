@@ -165,9 +165,11 @@ def gelu_outputs(rows: int, width: int) -> torch.Tensor:
 def test_gelu_never_goes_below_the_floor_and_the_codes_span_it_to_each_token_s_largest():
     assert F.gelu(torch.linspace(-20, 20, 400_001, dtype=torch.float64)).min() > GELU_FLOOR
     x = gelu_outputs(8, 96)
-    codes, scale = prepacked.quantize_from_floor(x, GELU_FLOOR)
-    assert codes.dtype == torch.uint8 and torch.equal(codes.amax(dim=1), torch.full((8,), 255, dtype=torch.uint8))
-    assert ((GELU_FLOOR + scale * codes.float() - x).abs() <= scale / 2 * (1 + 1e-5)).all()  # half a step
+    codes, scale = prepacked.quantize_from_floor(x, GELU_FLOOR)  # int8: u - 128
+    u = codes.int() + 128  # 0..255
+    assert codes.dtype == torch.int8 and torch.equal(u.amax(dim=1), torch.full((8,), 255, dtype=torch.int32))
+    assert torch.equal(prepacked.unsigned(codes.clone()).int(), u)  # the bytes oneDNN reads
+    assert ((GELU_FLOOR + scale * u.float() - x).abs() <= scale / 2 * (1 + 1e-5)).all()  # half a step
 
 
 @pytest.mark.parametrize("onednn", [True, False], ids=["oneDNN", "float32 sums"])
@@ -182,6 +184,8 @@ def test_a_packed_int8_product_from_a_floor_is_its_integer_arithmetic(onednn, mo
         got = packed(x)
     assert_close(got, floor_arithmetic(layer, x, GELU_FLOOR), atol=1e-4, rtol=1e-5)
     assert (got - layer(x)).abs().max() < 0.05 * layer(x).abs().max()  # and near the float product
+    with torch.inference_mode():  # the form compiled code runs (torch._int_mm and the 128 put back)
+        assert_close(packed.compiled_from_floor(x), got, atol=1e-4, rtol=1e-5)
 
 
 def tiny_model() -> FastBertModel:

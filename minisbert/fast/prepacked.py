@@ -123,14 +123,14 @@ GELU_FLOOR = -0.17  # GELU(x) = x Φ(x) is smallest at x ≈ -0.752, where it is
 
 
 def quantize_from_floor(x: torch.Tensor, floor: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """x: (R, K) float, every value >= floor -> (uint8 codes (R, K), scales (R, 1)) with x ≈ floor + scales · codes:
-    255 steps from the floor to the row's largest value, where quantize_rows spends 127 on each side of 0. For
-    GELU's output, which never goes below -0.17, the steps are about twice as fine, and no |x| pass is needed."""
+    """x: (R, K) float, every value >= floor -> (int8 codes (R, K), scales (R, 1)) with x ≈ floor + scales · u,
+    u = codes + 128 (0..255): 255 steps from the floor to the row's largest value, where quantize_rows spends
+    127 on each side of 0. For GELU's output, which never goes below -0.17, the steps are about twice as fine.
+    The codes are u less 128, so that they fit int8 (torch casts float to int8 several times faster than to
+    uint8); `unsigned` turns them into the bytes u."""
     buffer = x - floor  # (R, K), >= 0
     scale = buffer.amax(dim=1, keepdim=True).clamp_min(1e-12) / 255  # (R, 1)
-    # 0..255; torch casts float to int8 several times faster than to uint8, so the codes go through int8
-    # (u - 128, exact on whole numbers) and come back as bytes with their top bit flipped (unsigned)
-    return unsigned(buffer.div_(scale).round_().sub_(128).to(torch.int8)), scale
+    return buffer.div_(scale).round_().sub_(128).to(torch.int8), scale  # u - 128, exact on whole numbers
 
 
 class PackedInt8Linear(Int8Linear):
@@ -147,7 +147,8 @@ class PackedInt8Linear(Int8Linear):
         super().__init__(linear)  # weight_codes_t (K, N) int8, weight_scale (1, N), bias (N,) or None
         self.activation, self.input_floor = activation, input_floor
         if input_floor is not None:  # (N,): b + floor · s_w[n] Σ_k Wq[n, k], with the weights as they are quantised
-            floor_share = input_floor * self.weight_codes_t.float().sum(dim=0) * self.weight_scale.flatten()
+            self.code_sums = self.weight_codes_t.sum(dim=0, dtype=torch.int32)  # (N,): Σ_k Wq[n, k]
+            floor_share = input_floor * self.code_sums.float() * self.weight_scale.flatten()
             self.floor_bias = floor_share + (self.bias if self.bias is not None else 0)
         self.onednn = onednn_packs_int8() and linear.weight.device.type == "cpu"
         if self.onednn:  # not buffers, as PackedLinear's weight
@@ -162,29 +163,36 @@ class PackedInt8Linear(Int8Linear):
         # compiled (compile=True: compiled.py), Int8Linear's own passes, which TorchInductor fuses: it cannot take
         # a prepacked weight that is not a constant of its graph
         if torch.compiler.is_compiling():
-            y = super().forward(x)
+            y = super().forward(x) if self.input_floor is None else self.compiled_from_floor(x)
             return F.gelu(y) if self.activation == "gelu" else y
         rows = x.reshape(-1, self.in_features).float()  # (T, K)
         if self.input_floor is None:
-            codes, scale = quantize_rows(rows)  # (T, K) int8, (T, 1): a scale per token
-            zero_point, bias = 128, self.bias  # the codes go to oneDNN as unsigned bytes, Xq + 128
+            codes, scale = quantize_rows(rows)  # (T, K) int8 Xq, (T, 1): a scale per token
+            zero_point, bias = 128, self.bias  # oneDNN reads the bytes Xq + 128 and takes the 128 back off
         else:
-            codes, scale = quantize_from_floor(rows, self.input_floor)  # (T, K) uint8 from the floor, (T, 1)
-            zero_point, bias = 0, self.floor_bias
+            codes, scale = quantize_from_floor(rows, self.input_floor)  # (T, K) int8 u - 128, (T, 1)
+            zero_point, bias = 0, self.floor_bias  # oneDNN reads the bytes u themselves
         if self.onednn:
-            # (T, N) float32: s_w[n] · Σ_k (Xu[t, k] - zero point) Wq[n, k]; the arguments: x's codes as unsigned
-            # bytes, scale 1 and the zero point, the packed codes, their scales and zero points, no bias, output
-            # scale 1 and zero point 0, float32 out, no post-op
-            codes = unsigned(codes) if zero_point else codes
-            y = torch.ops.onednn.qlinear_pointwise(codes, 1.0, zero_point, self.packed_codes,
+            # (T, N) float32: s_w[n] · Σ_k (byte[t, k] - zero point) Wq[n, k]; the arguments: x's codes as
+            # unsigned bytes, scale 1 and the zero point, the packed codes, their scales and zero points, no bias,
+            # output scale 1 and zero point 0, float32 out, no post-op
+            y = torch.ops.onednn.qlinear_pointwise(unsigned(codes), 1.0, zero_point, self.packed_codes,
                                                    self.channel_scales, self.zero_points, None, 1.0, 0,
                                                    torch.float32, "none", [], "")
             y.mul_(scale)  # · s_x[t], in place: no new (T, N) tensor
-        else:  # the same integer sums, in float32
-            y = (codes.float() @ self.float_codes_t).mul_(scale).mul_(self.weight_scale)
+        else:  # the same integer sums, in float32: Xq, or u = (u - 128) + 128
+            y = ((codes.float() + (128 - zero_point)) @ self.float_codes_t).mul_(scale).mul_(self.weight_scale)
         if bias is not None:
             y.add_(bias)
         y = F.gelu(y) if self.activation == "gelu" else y  # erf, BERT's
+        return y.view(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def compiled_from_floor(self, x: torch.Tensor) -> torch.Tensor:
+        """The product from the floor in Int8Linear's int8-by-int8 product (torch._int_mm), as compiled code runs
+        it: Σ_k u Wq = Σ_k (u - 128) Wq + 128 Σ_k Wq. x: (..., K) -> (..., N), x's dtype."""
+        codes, scale = quantize_from_floor(x.reshape(-1, self.in_features).float(), self.input_floor)
+        sums = torch._int_mm(codes, self.weight_codes_t) + 128 * self.code_sums  # (T, N) int32: Σ_k u Wq
+        y = sums.float().mul_(scale).mul_(self.weight_scale).add_(self.floor_bias)
         return y.view(*x.shape[:-1], self.out_features).to(x.dtype)
 
     def extra_repr(self) -> str:
