@@ -4,12 +4,12 @@ Three questions, each timed on torch's own kernels with all-MiniLM-L6-v2's shape
 feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 sentences, 8 to 33 tokens):
 
 1. attention: torch's fused attention (F.scaled_dot_product_attention) at lengths around multiples of 16,
-   in float32 and bf16, is why fast_bert.py pads attention's grid to a multiple of ATTENTION_BLOCK, and,
+   in float32 and bf16, is why fast_layers.py pads attention's grid to a multiple of ATTENTION_BLOCK, and,
    up to 128, where the bf16 copy computes attention in float32 (up to ATTENTION_UPCAST_MAX); beside it the
-   same attention as two whole-batch products (fast_bert.batched_attention), which the inference copies
+   same attention as two whole-batch products (fast_layers.batched_attention), which the inference copies
    use on an AMD processor for float32 grids of up to BATCHED_ATTENTION_MAX tokens;
 2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
-   gather fast_bert.Packing does (each grid position reads its row, or a row of zeros);
+   gather fast_layers.Packing does (each grid position reads its row, or a row of zeros);
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
    and with the weight prepacked once for oneDNN in float32 and in bf16 (prepacked.py), in its layout for many
    rows and in its layout for one row (which prepacked.py picks where it measured faster), at 352 rows; beside
@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from common import median, per_machine_json, print_table
 
-from minisbert.fast.fast_bert import ATTENTION_BLOCK, batched_attention
+from minisbert.fast.fast_layers import ATTENTION_BLOCK, batched_attention
 from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
 from minisbert.fast.int8 import quantize_rows
 from minisbert.fast.prepacked import GELU_FLOOR, PackedInt8Linear, PackedLinear, unsigned

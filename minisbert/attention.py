@@ -61,7 +61,7 @@ class MultiHeadAttention(nn.Module):
     """BERT's self-attention: separate query/key/value projections, h heads.
 
     The submodule names `query`, `key`, `value` are those of BERT's checkpoints
-    (`encoder.layer.N.attention.self.query.weight`, ...). fast/fast_bert.py holds a
+    (`encoder.layer.N.attention.self.query.weight`, ...). fast/fast_layers.py holds a
     faster twin of this class, proven to compute the same numbers.
     """
 

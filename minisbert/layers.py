@@ -99,7 +99,7 @@ class Intermediate(nn.Module):
 
 class EncoderLayer(nn.Module):
     """One post-LN Transformer encoder layer: attention block, then feed-forward block."""
-    # The parts, as classes: the fast twin (fast/fast_bert.py) swaps in faster ones and keeps this forward.
+    # The parts, as classes: the fast twin (fast/fast_layers.py) swaps in faster ones and keeps this forward.
     attention_class, intermediate_class, add_norm_class = Attention, Intermediate, AddNorm
 
     def __init__(self, cfg: BertConfig):

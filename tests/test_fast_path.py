@@ -1,4 +1,4 @@
-"""The fast path (minisbert/fast/fast_bert.py) computes what the written-out path computes.
+"""The fast path (minisbert/fast/fast_layers.py, fast_bert.py) computes what the written-out path computes.
 
 One check runs over every way of executing the model: against the written-out
 model with the same weights, it compares the hidden states at every layer, the
@@ -15,8 +15,9 @@ from torch.testing import assert_close
 from minisbert import BertConfig
 from minisbert.attention import MultiHeadAttention, extended_attention_mask
 from minisbert.bert import BertModel
-from minisbert.fast.fast_bert import (ATTENTION_BLOCK, FastAddNorm, FastBertModel, FastEncoder, FastSelfAttention,
-                                     PackedMask, Packing)
+from minisbert.fast.fast_bert import FastBertModel
+from minisbert.fast.fast_layers import (ATTENTION_BLOCK, FastAddNorm, FastEncoder, FastSelfAttention, PackedMask,
+                                       Packing)
 from minisbert.pooling import mean_pool
 
 TINY = dict(vocab_size=50, hidden_size=24, num_hidden_layers=3, num_attention_heads=4, intermediate_size=48,

@@ -1,4 +1,4 @@
-"""The CPU's inference copies (minisbert/fast/prepacked.py, fast_bert.product_copy) compute what the model does.
+"""The CPU's inference copies (minisbert/fast/prepacked.py, inference_copy.py) compute what the model does.
 
 encode on the CPU runs a read-only copy of the encoder: its products prepacked in float32, bf16 or int8.
 The references are independent of that code: nn.Linear and F.gelu for one product, the fast model's own
@@ -21,7 +21,7 @@ from torch.testing import assert_close
 
 from minisbert import BertConfig, SentenceBert
 from minisbert.evaluation import evaluate_sts
-from minisbert.fast import fast_bert
+from minisbert.fast import fast_layers, inference_copy
 from minisbert.fast.fast_bert import FastBertModel
 from minisbert.fast.hardware import Cpu
 from minisbert.fast.int8 import Int8Linear, quantize_rows
@@ -231,7 +231,7 @@ def test_the_copy_holds_one_product_for_q_k_v_and_gelu_in_the_first_feed_forward
 
 
 def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_float32(monkeypatch):
-    monkeypatch.setattr(fast_bert, "fused_attention_is_slow", lambda: False)  # torch's kernel on every CPU
+    monkeypatch.setattr(inference_copy, "fused_attention_is_slow", lambda: False)  # torch's kernel on every CPU
     model = tiny_model()
     copy = model.inference_copy("bf16")
     inputs, kernel = [], []
@@ -248,7 +248,7 @@ def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_
     assert inputs == [torch.bfloat16] and got.dtype == torch.float32  # bf16 between the layers, float32 out
     assert kernel == [(torch.float32,) * 4] * TINY["num_hidden_layers"]  # attention's kernel in float32
     assert model.encoder.layer[0].attention.self.attention_dtype is None  # the model's own attention untouched
-    monkeypatch.setattr(fast_bert, "ATTENTION_UPCAST_MAX", 32)  # these sentences' grid, 48 tokens, is longer
+    monkeypatch.setattr(fast_layers, "ATTENTION_UPCAST_MAX", 32)  # these sentences' grid, 48 tokens, is longer
     kernel.clear()
     assert_close(hidden_states(copy, lengths), got, atol=0.05, rtol=0.05)  # the same within bf16's error
     assert kernel == [(torch.bfloat16,) * 4] * TINY["num_hidden_layers"]  # but in bf16
@@ -264,8 +264,8 @@ def test_batched_attention_equals_torch_s_fused_kernel(dtype, tolerance):
     additive = torch.zeros(3, 1, 1, 16, dtype=dtype)
     additive[0, ..., 5:] = additive[2, ..., 15:] = torch.finfo(dtype).min  # padded keys, as a packed grid has
     want = F.scaled_dot_product_attention(q, k, v, attn_mask=additive)
-    assert_close(fast_bert.batched_attention(q, k, v, additive), want, atol=tolerance, rtol=tolerance)
-    assert_close(fast_bert.batched_attention(q, k, v, None), F.scaled_dot_product_attention(q, k, v),
+    assert_close(fast_layers.batched_attention(q, k, v, additive), want, atol=tolerance, rtol=tolerance)
+    assert_close(fast_layers.batched_attention(q, k, v, None), F.scaled_dot_product_attention(q, k, v),
                  atol=tolerance, rtol=tolerance)
 
 
@@ -275,21 +275,21 @@ def test_where_the_fused_kernel_is_slow_the_copies_batch_float32_attention_on_sh
     real = F.scaled_dot_product_attention
     monkeypatch.setattr(F, "scaled_dot_product_attention", lambda *a, **kw: calls.append(1) or real(*a, **kw))
     lengths = LENGTHS["ragged"]  # a grid of 48 tokens
-    monkeypatch.setattr(fast_bert, "fused_attention_is_slow", lambda: False)  # an Intel processor
+    monkeypatch.setattr(inference_copy, "fused_attention_is_slow", lambda: False)  # an Intel processor
     reference = hidden_states(tiny_model().inference_copy(precision), lengths)  # torch's fused kernel
     assert len(calls) == TINY["num_hidden_layers"]
-    monkeypatch.setattr(fast_bert, "fused_attention_is_slow", lambda: True)  # an AMD processor
+    monkeypatch.setattr(inference_copy, "fused_attention_is_slow", lambda: True)  # an AMD processor
     model = tiny_model()
     copy = model.inference_copy(precision)
-    assert all(m.batched_max == fast_bert.BATCHED_ATTENTION_MAX for m in copy.modules()
-               if isinstance(m, fast_bert.FastSelfAttention))
+    assert all(m.batched_max == inference_copy.BATCHED_ATTENTION_MAX for m in copy.modules()
+               if isinstance(m, fast_layers.FastSelfAttention))
     calls.clear()
     got = hidden_states(copy, lengths)
-    assert calls == [] and fast_bert.BATCHED_ATTENTION_MAX >= 48  # every layer's attention batched
+    assert calls == [] and inference_copy.BATCHED_ATTENTION_MAX >= 48  # every layer's attention batched
     tolerance = {"fp32": 1e-5, "bf16": 0.02, "int8": 0.02}[precision]  # int8: a code may round the other way
     assert_close(got, reference, atol=tolerance, rtol=tolerance)
     assert model.encoder.layer[0].attention.self.batched_max == 0  # the model itself: torch's kernel
-    monkeypatch.setattr(fast_bert, "BATCHED_ATTENTION_MAX", 32)  # a grid longer than it: torch's kernel again
+    monkeypatch.setattr(inference_copy, "BATCHED_ATTENTION_MAX", 32)  # a grid longer than it: torch's kernel again
     copy = tiny_model().inference_copy(precision)
     hidden_states(copy, lengths)
     assert len(calls) == TINY["num_hidden_layers"]
@@ -308,8 +308,8 @@ def test_attention_outside_the_bf16_copy_keeps_autocast_s_dtypes():
 def test_a_wrong_stacking_order_is_caught(monkeypatch):
     """The equality above can fail: stack W^K before W^Q and the copy's attention differs."""
     model = tiny_model()
-    real = fast_bert.stacked
-    monkeypatch.setattr(fast_bert, "stacked", lambda linears: real([linears[1], linears[0], linears[2]]))
+    real = inference_copy.stacked
+    monkeypatch.setattr(inference_copy, "stacked", lambda linears: real([linears[1], linears[0], linears[2]]))
     copy = model.inference_copy("fp32")
     with pytest.raises(AssertionError):
         assert_close(hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"]),

@@ -18,7 +18,7 @@ READABLE = ["config.py", "attention.py", "layers.py", "bert.py", "pooling.py", "
             "similarity.py", "evaluation.py"]
 # What the fast path is made of: its classes and functions, its modules, torch's means to it.
 FAST_NAME = re.compile(r"^(Fast\w*|Fused\w*|Packing|Packed\w*|prepacked|\w*_copy|Autocast|\w*[iI]nt8\w*|compiled\w*|autocast|GradScaler|"
-                       r"mixed_precision\w*|precision_context|make_grad_scaler|fast_bert)$")
+                       r"mixed_precision\w*|precision_context|make_grad_scaler|fast_bert|fast_layers)$")
 
 
 def code_names(tree: ast.AST) -> set[str]:

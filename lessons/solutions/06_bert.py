@@ -52,7 +52,7 @@ def last_hidden_alone(sentence):
 #    without complaint, and from layer 3 on every output is NaN. check_bert_weights refuses it by name.
 # 4. (last_hidden_alone(s) - hidden[-1, 0, :n]).abs().max() is about 1e-6 for the n real tokens: the mask
 #    keeps the padding out of every layer.
-# 5. from minisbert.fast.fast_bert import Packing; packing = Packing(keep.cpu()); B, L = keep.shape
+# 5. from minisbert.fast.fast_layers import Packing; packing = Packing(keep.cpu()); B, L = keep.shape
 #    padding = B * L - len(packing.index)
 #    one 384 x 384 projection saves padding * 384 * 384 multiply-adds; the six layers
 #    6 * padding * (4 * 384 * 384 + 2 * 384 * 1536).

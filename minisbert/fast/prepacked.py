@@ -24,7 +24,7 @@ Two more savings, which need no new kernel:
   encoder casts the embeddings once and its output back to float32): no cast
   before each product, half the bytes for the residual sums and LayerNorms,
   whose statistics torch's kernel still accumulates in float32. Attention over
-  short sentences is cast up to float32 (fast_bert.FastSelfAttention.attention_dtype):
+  short sentences is cast up to float32 (fast_layers.FastSelfAttention.attention_dtype):
   torch's fused attention kernel ran slower in bf16 than in float32 there.
 
 int8 (PackedInt8Linear) is int8.py's Int8Linear, the same integers and scales,
@@ -46,7 +46,7 @@ Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped: th
 weights are still cast once, and int8 sums its codes in float32, as it does on a
 CPU without VNNI or AMX, where oneDNN's int8 kernels can overflow
 (onednn_packs_int8).
-fast_bert.product_copy builds the inference copies from these layers;
+inference_copy.py builds the inference copies from these layers;
 FastBertModel.inference_copy keeps each, once per set of weights.
 """
 
@@ -155,7 +155,8 @@ class PackedInt8Linear(Int8Linear):
             self.packed_codes = torch.ops.onednn.qlinear_prepack(self.weight_codes_t.t().contiguous(), None)
             self.channel_scales = self.weight_scale.flatten()  # (N,): s_w, applied inside the kernel
             self.zero_points = torch.zeros(self.out_features, dtype=torch.long)  # symmetric codes: all 0
-        else:  # float32 holds an integer sum exactly while |Σ| < 2^24 (K · 127 · 127: 6.2 M for K = 384)
+        else:  # float32 holds an integer sum exactly while |Σ| < 2^24: always for K = 384 (127 · 127 · K = 6.2 M at
+            # most); for K = 1536 (255 · 127 · K from the floor) only a sum past 2^24 is rounded, by under 1e-7 of it
             self.float_codes_t = self.weight_codes_t.float()  # (K, N)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
