@@ -117,7 +117,7 @@ def test_the_library_keeps_the_rules_and_the_points_add_up():
 def test_anything_off_the_allow_list_is_refused_with_its_line(assignment, code, message):
     block = Block(assignment, "    ", "", "", "", [f"    {line}\n" for line in code.split("\n    ")], 10)
     problems = block_problems(block, "x.py", {"self", "q", "k", "v", "x", "mask"})
-    assert problems and all(p.startswith(f"x.py, line 1") and repr(assignment) in p for p in problems)
+    assert problems and all(p.startswith("x.py, line 1") and repr(assignment) in p for p in problems)
     assert any(message in p for p in problems), problems
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import inspect
 import json
-import os
 import textwrap
 from functools import lru_cache
 from pathlib import Path
