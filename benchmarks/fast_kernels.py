@@ -68,7 +68,7 @@ def attention_rows() -> list[list]:
     rows = []
     for L in LENGTHS:
         row = [f"attention, {B} x {L} tokens"]
-        written = [f"attention, {B} x {L} tokens: batched products (fast_bert.batched_attention)"]
+        written = [f"attention, {B} x {L} tokens: batched products (fast_layers.batched_attention)"]
         for dtype in (torch.float32, torch.bfloat16):
             q, k, v = (torch.randn(B, HEADS, L, D, dtype=dtype) for _ in range(3))
             mask = torch.zeros(B, 1, 1, L, dtype=dtype)
