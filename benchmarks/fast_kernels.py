@@ -7,7 +7,7 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
    in float32 and bf16, is why fast_layers.py pads attention's grid to a multiple of ATTENTION_BLOCK, and,
    up to 128, where the bf16 copy computes attention in float32 (up to ATTENTION_UPCAST_MAX); beside it the
    same attention as two whole-batch products (fast_layers.batched_attention), which the inference copies
-   use on an AMD processor for float32 grids of up to BATCHED_ATTENTION_MAX tokens;
+   use on an AMD processor for float32 grids of up to cpu_copy.BATCHED_ATTENTION_MAX tokens;
 2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
    gather fast_layers.Packing does (each grid position reads its row, or a row of zeros);
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),

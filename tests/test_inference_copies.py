@@ -1,4 +1,4 @@
-"""The CPU's inference copies (minisbert/fast/prepacked.py, inference_copy.py) compute what the model does.
+"""The CPU's inference copies (minisbert/fast/prepacked.py, cpu_copy.py) compute what the model does.
 
 encode on the CPU runs a read-only copy of the encoder: its products prepacked in float32, bf16 or int8.
 The references are independent of that code: nn.Linear and F.gelu for one product, the fast model's own
@@ -21,7 +21,7 @@ from torch.testing import assert_close
 
 from minisbert import BertConfig, SentenceBert
 from minisbert.evaluation import evaluate_sts
-from minisbert.fast import fast_layers, inference_copy
+from minisbert.fast import cpu_copy, fast_layers
 from minisbert.fast.fast_bert import FastBertModel
 from minisbert.fast.hardware import Cpu
 from minisbert.fast.int8 import Int8Linear, quantize_rows
@@ -231,7 +231,7 @@ def test_the_copy_holds_one_product_for_q_k_v_and_gelu_in_the_first_feed_forward
 
 
 def test_the_bf16_copy_runs_its_layers_in_bf16_attention_in_float32_and_returns_float32(monkeypatch):
-    monkeypatch.setattr(inference_copy, "fused_attention_is_slow", lambda: False)  # torch's kernel on every CPU
+    monkeypatch.setattr(cpu_copy, "fused_attention_is_slow", lambda: False)  # torch's kernel on every CPU
     model = tiny_model()
     copy = model.inference_copy("bf16")
     inputs, kernel = [], []
@@ -275,21 +275,21 @@ def test_where_the_fused_kernel_is_slow_the_copies_batch_float32_attention_on_sh
     real = F.scaled_dot_product_attention
     monkeypatch.setattr(F, "scaled_dot_product_attention", lambda *a, **kw: calls.append(1) or real(*a, **kw))
     lengths = LENGTHS["ragged"]  # a grid of 48 tokens
-    monkeypatch.setattr(inference_copy, "fused_attention_is_slow", lambda: False)  # an Intel processor
+    monkeypatch.setattr(cpu_copy, "fused_attention_is_slow", lambda: False)  # an Intel processor
     reference = hidden_states(tiny_model().inference_copy(precision), lengths)  # torch's fused kernel
     assert len(calls) == TINY["num_hidden_layers"]
-    monkeypatch.setattr(inference_copy, "fused_attention_is_slow", lambda: True)  # an AMD processor
+    monkeypatch.setattr(cpu_copy, "fused_attention_is_slow", lambda: True)  # an AMD processor
     model = tiny_model()
     copy = model.inference_copy(precision)
-    assert all(m.batched_max == inference_copy.BATCHED_ATTENTION_MAX for m in copy.modules()
+    assert all(m.batched_max == cpu_copy.BATCHED_ATTENTION_MAX for m in copy.modules()
                if isinstance(m, fast_layers.FastSelfAttention))
     calls.clear()
     got = hidden_states(copy, lengths)
-    assert calls == [] and inference_copy.BATCHED_ATTENTION_MAX >= 48  # every layer's attention batched
+    assert calls == [] and cpu_copy.BATCHED_ATTENTION_MAX >= 48  # every layer's attention batched
     tolerance = {"fp32": 1e-5, "bf16": 0.02, "int8": 0.02}[precision]  # int8: a code may round the other way
     assert_close(got, reference, atol=tolerance, rtol=tolerance)
     assert model.encoder.layer[0].attention.self.batched_max == 0  # the model itself: torch's kernel
-    monkeypatch.setattr(inference_copy, "BATCHED_ATTENTION_MAX", 32)  # a grid longer than it: torch's kernel again
+    monkeypatch.setattr(cpu_copy, "BATCHED_ATTENTION_MAX", 32)  # a grid longer than it: torch's kernel again
     copy = tiny_model().inference_copy(precision)
     hidden_states(copy, lengths)
     assert len(calls) == TINY["num_hidden_layers"]
@@ -308,8 +308,8 @@ def test_attention_outside_the_bf16_copy_keeps_autocast_s_dtypes():
 def test_a_wrong_stacking_order_is_caught(monkeypatch):
     """The equality above can fail: stack W^K before W^Q and the copy's attention differs."""
     model = tiny_model()
-    real = inference_copy.stacked
-    monkeypatch.setattr(inference_copy, "stacked", lambda linears: real([linears[1], linears[0], linears[2]]))
+    real = cpu_copy.stacked
+    monkeypatch.setattr(cpu_copy, "stacked", lambda linears: real([linears[1], linears[0], linears[2]]))
     copy = model.inference_copy("fp32")
     with pytest.raises(AssertionError):
         assert_close(hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"]),
@@ -347,6 +347,21 @@ def test_the_int8_copy_quantises_q_k_v_once_and_stays_close():
         assert layer.attention.self.qkv.input_floor is None and layer.attention.output.dense.input_floor is None
     got, want = hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"])
     assert F.cosine_similarity(got, want).min() > 0.99 and not torch.allclose(got, want, atol=1e-4)
+
+
+def test_gelu_s_floor_reaches_no_product_a_user_put_after_the_one_that_reads_gelu():
+    """A replaced output block (two Linears, the second reading the first's output, which can go far below
+    GELU's floor): neither is told the floor, and the copy stays as close as the plain one."""
+    model = tiny_model()
+    I, H = TINY["intermediate_size"], TINY["hidden_size"]
+    model.encoder.layer[0].output.dense = nn.Sequential(nn.Linear(I, I), nn.Linear(I, H))
+    with torch.no_grad():
+        model.encoder.layer[0].output.dense[0].bias.fill_(-3.0)  # the second product's input: around -3
+    copy = model.inference_copy("int8")
+    assert [m.input_floor for m in copy.encoder.layer[0].output.dense] == [None, None]
+    assert copy.encoder.layer[1].output.dense.input_floor == GELU_FLOOR  # the plain layers keep it
+    got, want = hidden_states(copy, LENGTHS["ragged"]), hidden_states(model, LENGTHS["ragged"])
+    assert F.cosine_similarity(got, want).min() > 0.99
 
 
 @pytest.fixture(scope="module")

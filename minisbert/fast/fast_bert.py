@@ -6,7 +6,7 @@ numbers (tests/test_fast_path.py). `load_bert(name, fast=True)` (the default)
 builds this class.
 
 `for_inference` gives the module encode runs. On the CPU it is a read-only copy
-(inference_copy.py): its Linear layers prepacked in float32, bf16 or int8
+(cpu_copy.py): its Linear layers prepacked in float32, bf16 or int8
 (prepacked.py; int8.py's arithmetic), made once per set of weights and kept. On
 a GPU, the model under autocast (precision.py); anywhere, with compile=True, its
 layers compiled (compiled.py).
@@ -25,7 +25,7 @@ from ..support.errors import InputError
 from .compiled import check_compiler, compiled_copy
 from .fast_layers import FastEncoder
 from .hardware import int8_is_emulated
-from .inference_copy import make_inference_copy
+from .cpu_copy import make_cpu_copy
 from .precision import precision_context, resolve_precision, runnable_precision
 
 
@@ -85,8 +85,8 @@ class FastBertModel(BertModel):
         return Autocast(model, device, precision) if precision in ("bf16", "fp16") else model
 
     def inference_copy(self, precision: str) -> nn.Module:
-        """The encoder's read-only copy for `precision` on the CPU, its products prepacked in float32, bf16 or
-        int8 (prepacked.py): made once, remade when the weights change.
+        """The encoder's read-only copy for `precision` on the CPU (made by cpu_copy.py, its products prepacked
+        in float32, bf16 or int8 by prepacked.py): made once, remade when the weights change.
 
         A change is a new tensor in the model, an in-place change to one (load_state_dict, .to(), adding
         rows, an edit under torch.no_grad()), which bumps the tensor's version counter, or a step of any torch
@@ -100,5 +100,7 @@ class FastBertModel(BertModel):
         if (cached is None or cached[1] != versions or len(cached[0]) != len(tensors)
                 or any(a is not b for a, b in zip(cached[0], tensors))):
             copies.pop(precision, None)
-            copies[precision] = cached = (tensors, versions, make_inference_copy(self, precision))
+            made = make_cpu_copy(self, precision)
+            made.__dict__.pop("_inference_copies", None)  # the copy is shallow: it must not hold this model's copies
+            copies[precision] = cached = (tensors, versions, made)
         return cached[2]

@@ -26,10 +26,11 @@ Two speed-ups:
    faster than a length just short of one (benchmarks/fast_kernels.py), and the
    added columns are padding, masked like the rest.
 
-Two settings serve the inference copies (inference_copy.py), never training:
-`FastSelfAttention.attention_dtype` (the bf16 copy's attention cast up to
-float32 on short grids) and `FastSelfAttention.batched_max` (attention as two
-batched products, `batched_attention`, where torch's fused kernel is slow).
+Three settings serve the CPU's inference copies (cpu_copy.py sets them), never
+training: `FastEncoder.stream_dtype` (the bf16 copy keeps bf16 between the
+layers), `FastSelfAttention.attention_dtype` (its attention cast up to float32
+on short grids) and `FastSelfAttention.batched_max` (attention as two batched
+products, `batched_attention`, where torch's fused kernel is slow).
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ class FastSelfAttention(MultiHeadAttention):
     # Xeon with AMX), so on grids of up to ATTENTION_UPCAST_MAX tokens the copy casts Q, K and V up, once
     attention_dtype: torch.dtype | None = None  # None: x's dtype
     # the inference copies', on CPUs whose fused kernel is slow (hardware.fused_attention_is_slow): float32 attention
-    # on grids of up to this many tokens as batched_attention's whole-batch products; 0: never. On an AMD EPYC
-    # (Zen 4) they were faster up to 80 tokens, and beyond it the two came close (benchmarks/fast_kernels.py)
+    # on grids of up to this many tokens as batched_attention's whole-batch products; 0: never
+    # (cpu_copy.BATCHED_ATTENTION_MAX says how far, and why)
     batched_max: int = 0
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | PackedMask | None = None,
@@ -161,7 +162,7 @@ class FastSelfAttention(MultiHeadAttention):
     def project(self, x: torch.Tensor, packing: Packing | None,
                 dtype: torch.dtype | None = None) -> tuple[torch.Tensor, ...]:
         """Q, K, V, each (B, G, H) on attention's grid if packed, else (B, L, H), cast to `dtype` if given: three
-        products, or one over the stacked weights where the inference copy (prepacked.py) has put them together
+        products, or one over the stacked weights where the inference copy (cpu_copy.product_copy) has put them together
         as `qkv`."""
         if "qkv" in self._modules:
             qkv = self.qkv(x)  # (T, 3H) or (B, L, 3H)

@@ -46,7 +46,7 @@ Where torch has no oneDNN (some non-x86 builds) the packed layout is skipped: th
 weights are still cast once, and int8 sums its codes in float32, as it does on a
 CPU without VNNI or AMX, where oneDNN's int8 kernels can overflow
 (onednn_packs_int8).
-inference_copy.py builds the inference copies from these layers;
+cpu_copy.py builds the inference copies from these layers;
 FastBertModel.inference_copy keeps each, once per set of weights.
 """
 

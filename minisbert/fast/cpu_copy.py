@@ -39,18 +39,19 @@ BATCHED_ATTENTION_MAX = 80
 
 # (linear, activation, input_floor) -> its prepacked product. input_floor: the lowest value the product's input can
 # take (GELU_FLOOR after GELU), or None; only int8 uses it
-Product = Callable[[nn.Linear, str, "float | None"], nn.Module]
+Product = Callable[[nn.Linear, str, float | None], nn.Module]
 
 
-def make_inference_copy(model: nn.Module, precision: str) -> nn.Module:
+def make_cpu_copy(model: nn.Module, precision: str) -> nn.Module:
     """A read-only copy of a FastBertModel for encode on the CPU in `precision` ("fp32", "bf16", "int8"), in eval
     mode. It shares the embeddings and LayerNorms with `model`: do not train, move or load into it."""
     if precision == "int8":
-        def product(linear, activation, input_floor):
-            return PackedInt8Linear(linear, activation, input_floor)
+        product = PackedInt8Linear  # (linear, activation, input_floor)
     else:
+        dtype = DTYPES[precision]
+
         def product(linear, activation, input_floor):  # a floating-point product needs no floor
-            return PackedLinear(linear, activation, DTYPES[precision])
+            return PackedLinear(linear, activation, dtype)
     made = product_copy(model, product)
     if precision == "bf16":  # bf16 between the layers too: no casts at every product, half the bytes
         made.encoder.stream_dtype = torch.bfloat16
@@ -59,29 +60,33 @@ def make_inference_copy(model: nn.Module, precision: str) -> nn.Module:
         if isinstance(module, FastSelfAttention):
             module.attention_dtype = torch.float32 if precision == "bf16" else None
             module.batched_max = batched_max
-    made.__dict__.pop("_inference_copies", None)  # the copy is shallow: it must not hold the model's other copies
     return made.eval()
 
 
 def product_copy(module: nn.Module, product: Product, input_floor: float | None = None) -> nn.Module:
-    """A copy of a fast encoder (or any part of it) whose Linear layers are made by `product`. The query, key and
-    value projections become one product over their stacked weights, the first feed-forward product takes GELU
-    as its activation, and the product after it is told its input never goes below GELU_FLOOR. Every other
-    parameter is shared with `module`, not copied. A layer that is not a plain nn.Linear (one a user replaced:
-    torch's quantize_dynamic, an adapter) is kept as it is. input_floor: the floor of every input below here."""
+    """A copy of a fast encoder (or any part of it) whose plain nn.Linear layers are made by `product`. The query,
+    key and value projections become one product over their stacked weights, the first feed-forward product takes
+    GELU as its activation, and the product after it is told that its input never goes below GELU_FLOOR. Every
+    other parameter is shared with `module`, not copied. A layer that is not a plain nn.Linear (one a user
+    replaced: torch's quantize_dynamic, an adapter) is not made a product; plain nn.Linear layers inside it are.
+    input_floor: the lowest value `module`'s input takes, where known."""
     def plain(*layers: nn.Module) -> bool:
         return all(type(layer) is nn.Linear for layer in layers)
     if isinstance(module, FastSelfAttention) and plain(module.query, module.key, module.value):
         twin = copy.copy(module)  # its project() runs the one product `qkv`
-        twin._modules = {"qkv": product(stacked([module.query, module.key, module.value]), "none", input_floor)}
+        twin._modules = {"qkv": product(stacked([module.query, module.key, module.value]), "none", None)}
         return twin
     if isinstance(module, FastIntermediate) and plain(module.dense):  # GELU(x W1^T + b1)
-        return product(module.dense, "gelu", input_floor)
+        return product(module.dense, "gelu", None)
     if plain(module):
         return product(module, "none", input_floor)
 
-    def floor_of(name: str) -> float | None:  # an encoder layer's `output` block reads the feed-forward's GELU
-        return GELU_FLOOR if isinstance(module, FastEncoderLayer) and name == "output" else input_floor
+    def floor_of(name: str) -> float | None:
+        """The floor a child's input is known to have: an encoder layer's output block reads the feed-forward's
+        GELU, and inside a block only its `dense` reads the block's input (a Linear after it reads another's)."""
+        if isinstance(module, FastEncoderLayer):
+            return GELU_FLOOR if name == "output" else None
+        return input_floor if name == "dense" else None
     twin = copy.copy(module)  # a new module object over the same parameters
     twin._modules = {name: None if child is None else product_copy(child, product, floor_of(name))
                      for name, child in module._modules.items()}
