@@ -110,7 +110,7 @@ class EncoderOutput:
 
 
 class BertModel(nn.Module):
-    encoder_class = Encoder  # the written-out stack; the fast twin (fast/fast_bert.py) swaps in FastEncoder
+    encoder_class = Encoder  # the written-out stack; fast/fast_bert.py's twin swaps in its own
 
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__()
