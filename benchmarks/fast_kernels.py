@@ -9,7 +9,8 @@ feed-forward 1536) and batches like those of the STS Benchmark's sentences (32 s
    same attention as two whole-batch products (fast_layers.batched_attention), which the inference copies
    use on an AMD processor for float32 grids of up to cpu_copy.BATCHED_ATTENTION_MAX tokens;
 2. scatter: putting T packed token rows back on a (B, G) grid with torch's scatter (index_copy) against the
-   gather fast_layers.Packing does (each grid position reads its row, or a row of zeros);
+   gather fast_layers.Packing.to_grid does (each grid position reads its token's row; a padding position
+   reads token 0's, which attention's mask hides);
 3. products: a Linear layer as F.linear in float32, under bf16 autocast (the weight cast at every call),
    and with the weight prepacked once for oneDNN in float32 and in bf16 (prepacked.py), in its layout for many
    rows and in its layout for one row (which prepacked.py picks where it measured faster), at 352 rows; beside
@@ -39,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from common import median, per_machine_json, print_table
 
-from minisbert.fast.fast_layers import ATTENTION_BLOCK, batched_attention
+from minisbert.fast.fast_layers import ATTENTION_BLOCK, Packing, batched_attention
 from minisbert.fast.hardware import REPORTED_FLAGS, read_cpu
 from minisbert.fast.int8 import quantize_rows
 from minisbert.fast.prepacked import GELU_FLOOR, PackedInt8Linear, PackedLinear, unsigned
@@ -84,15 +85,14 @@ def scatter_rows() -> list[list]:
     L, G, width = 11, 16, 3 * H
     mask = torch.ones(B, L, dtype=torch.long)
     mask[::2, 9:] = 0
-    index = mask.flatten().nonzero().squeeze(1)
-    index = index + (index // L) * (G - L)  # positions on the (B, G) grid
-    T = len(index)
-    sources = torch.full((B * G,), T).index_copy_(0, index, torch.arange(T))
+    packing = Packing(mask)
+    assert packing.grid_length == G
+    index, T = packing.grid_index, len(packing.grid_index)  # the tokens' positions on the (B, G) grid
     rows = []
     for name, run in {
         "index_copy (a new grid)": lambda x: x.new_zeros(B * G, width).index_copy(0, index, x),
         "index_copy_ (into a zero grid)": lambda x: x.new_zeros(B * G, width).index_copy_(0, index, x),
-        "gather (Packing)": lambda x: torch.cat([x, x.new_zeros(1, width)]).index_select(0, sources),
+        "gather (Packing)": packing.to_grid,
     }.items():
         row = [f"scatter {T} rows of {width} onto {B} x {G}: {name}"]
         for dtype in (torch.float32, torch.bfloat16):

@@ -140,11 +140,30 @@ def test_attention_runs_on_a_grid_of_whole_blocks_and_its_rows_come_back_in_orde
     tokens = torch.tensor([0.0, 1, 2, 3, 6, 7])[:, None]  # packed as above: the value 3 b + l
     grid = packing.to_grid(tokens)  # (B, G, 1)
     assert grid.shape == (3, 16, 1)
-    want = torch.zeros(3, 16, 1)
+    want = torch.zeros(3, 16, 1)  # token 0's row (the value 0) at the padding and the added columns
     want[:, :3] = torch.arange(9.0).view(3, 3, 1) * mask[..., None]
-    assert torch.equal(grid, want)  # each token at its place, zeros at the padding and the added columns
+    assert torch.equal(grid, want)  # each token at its place
     assert torch.equal(packing.from_grid(grid), tokens)
-    assert packing.grid_mask(mask).tolist() == [row + [0] * 13 for row in mask.tolist()]
+    assert torch.equal(packing.unpack(tokens), want[:, :3])  # unpack, for the caller: zeros at the padding
+    assert torch.equal(packing.to_grid(tokens + 5)[1, 1:], torch.full((15, 1), 5.0))  # token 0's row: 0 + 5
+
+
+def test_what_attention_s_grid_holds_at_the_padding_never_reaches_a_result(monkeypatch):
+    """to_grid leaves a copy of token 0 at the padding; the mask and from_grid must make any finite value there
+    harmless: the same hidden states, embeddings and gradients with 1e4 written at every empty grid position."""
+    _, fast = twins()
+    want = run(fast, RAGGED)
+    real = Packing.to_grid
+
+    def loud(self, x):
+        grid = real(self, x).flatten(0, 1).clone()  # (B G, ...)
+        empty = torch.ones(len(grid), dtype=torch.bool)
+        empty[self.grid_index] = False
+        grid[empty] = 1e4
+        return grid.view(self.batch, self.grid_length, *x.shape[1:])
+    monkeypatch.setattr(Packing, "to_grid", loud)
+    got = run(fast, RAGGED)
+    assert_close(got, want, atol=0, rtol=0)
 
 
 def test_the_path_is_chosen_once_and_never_saved(tmp_path):

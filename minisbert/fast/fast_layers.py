@@ -61,8 +61,8 @@ class Packing:
         self.grid_length = -(-self.length // ATTENTION_BLOCK) * ATTENTION_BLOCK  # G >= L
         # the same tokens' flat positions b * G + l on attention's grid
         self.grid_index = self.index + (self.index // self.length) * (self.grid_length - self.length)  # (T,)
-        self.sources = self._sources(self.length, self.index)  # (B L,): for unpack
-        self.grid_sources = self._sources(self.grid_length, self.grid_index)  # (B G,): for to_grid
+        self.sources = self._sources(self.length, self.index, len(self.index))  # (B L,): T at padding
+        self.grid_sources = self._sources(self.grid_length, self.grid_index, 0)  # (B G,): 0 at padding
 
     def pack(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, ...) -> (T, ...): the real tokens only, in reading order."""
@@ -70,11 +70,15 @@ class Packing:
 
     def unpack(self, x: torch.Tensor) -> torch.Tensor:
         """(T, ...) -> (B, L, ...): back onto the grid, zeros at the padding."""
-        return self._scatter(x, self.length, self.sources)
+        padded = torch.cat([x, x.new_zeros(1, *x.shape[1:])])  # (T + 1, ...): row T is the zeros
+        return padded.index_select(0, self.sources).view(self.batch, self.length, *x.shape[1:])
 
     def to_grid(self, x: torch.Tensor) -> torch.Tensor:
-        """(T, ...) -> (B, G, ...): onto attention's grid, zeros at the padding (which the mask hides as keys)."""
-        return self._scatter(x, self.grid_length, self.grid_sources)
+        """(T, ...) -> (B, G, ...): onto attention's grid, token t at its position. A padding position holds a
+        copy of token 0's row, not zeros, which would cost a copy of x (the row appended, as in unpack) per
+        layer: nothing reads it. As a key the mask hides it (its score plus the dtype's minimum gets weight 0
+        in the softmax, whatever the key), and as a query its output row is never taken (from_grid)."""
+        return x.index_select(0, self.grid_sources).view(self.batch, self.grid_length, *x.shape[1:])
 
     def from_grid(self, x: torch.Tensor) -> torch.Tensor:
         """(B, G, ...) -> (T, ...): the rows of the real tokens from attention's grid."""
@@ -84,19 +88,12 @@ class Packing:
         """(B, L) of 1 and 0 -> (B, G): the G - L columns added are padding."""
         return F.pad(attention_mask, (0, self.grid_length - self.length))
 
-    # A scatter written as a gather: each position of the grid reads its token's row of x, or row T, a row of
-    # zeros appended to x. torch's scatter (index_copy) took about twice as long on the CPU
-    # (benchmarks/fast_kernels.py).
-    def _sources(self, length: int, index: torch.Tensor) -> torch.Tensor:
-        """(B length,): the row of x each grid position reads, T (the zero row) where no token lies."""
-        T = len(index)
-        source = torch.full((self.batch * length,), T, dtype=torch.long, device=index.device)
-        return source.index_copy_(0, index, torch.arange(T, device=index.device))
-
-    def _scatter(self, x: torch.Tensor, length: int, sources: torch.Tensor) -> torch.Tensor:
-        """(T, ...) -> (B, length, ...): token t at its position, zeros elsewhere."""
-        padded = torch.cat([x, x.new_zeros(1, *x.shape[1:])])  # (T + 1, ...)
-        return padded.index_select(0, sources).view(self.batch, length, *x.shape[1:])
+    # unpack and to_grid are scatters written as gathers: each position of the grid reads a row of x. torch's
+    # scatter (index_copy) took about twice as long on the CPU (benchmarks/fast_kernels.py).
+    def _sources(self, length: int, index: torch.Tensor, padding: int) -> torch.Tensor:
+        """(B length,): the row of x each grid position reads, `padding` where no token lies."""
+        source = torch.full((self.batch * length,), padding, dtype=torch.long, device=index.device)
+        return source.index_copy_(0, index, torch.arange(len(index), device=index.device))
 
 
 @dataclass

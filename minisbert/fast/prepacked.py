@@ -185,7 +185,8 @@ class PackedInt8Linear(Int8Linear):
             y = ((codes.float() + (128 - zero_point)) @ self.float_codes_t).mul_(scale).mul_(self.weight_scale)
         if bias is not None:
             y.add_(bias)
-        y = F.gelu(y) if self.activation == "gelu" else y  # erf, BERT's
+        if self.activation == "gelu":  # erf, BERT's; in place, as the two lines above: F.gelu's new (T, N) tensor
+            y = torch.ops.aten.gelu_(y)  # made int8's whole encode 3-5 % slower on an AMD EPYC Zen 4
         return y.view(*x.shape[:-1], self.out_features).to(x.dtype)
 
     def compiled_from_floor(self, x: torch.Tensor) -> torch.Tensor:
