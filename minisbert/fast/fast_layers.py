@@ -75,9 +75,13 @@ class Packing:
 
     def to_grid(self, x: torch.Tensor) -> torch.Tensor:
         """(T, ...) -> (B, G, ...): onto attention's grid, token t at its position. A padding position holds a
-        copy of token 0's row, not zeros, which would cost a copy of x (the row appended, as in unpack) per
-        layer: nothing reads it. As a key the mask hides it (its score plus the dtype's minimum gets weight 0
-        in the softmax, whatever the key), and as a query its output row is never taken (from_grid)."""
+        copy of token 0's row, not zeros (zeros would cost a copy of x per layer: the row appended, as in unpack),
+        and no hidden state depends on it: as a key the mask hides it (its score plus the dtype's minimum gets
+        weight 0 in the softmax, whatever the key), and as a query its output row is dropped (from_grid). Only
+        the attention probabilities returned for padding queries (output_attentions) show it; those rows mean
+        nothing, in any BERT."""
+        if len(x) == 0:  # a batch of padding only: no row to copy
+            return x.new_zeros(self.batch, self.grid_length, *x.shape[1:])
         return x.index_select(0, self.grid_sources).view(self.batch, self.grid_length, *x.shape[1:])
 
     def from_grid(self, x: torch.Tensor) -> torch.Tensor:
