@@ -140,7 +140,7 @@ class SentenceBert(nn.Module):
         products in reduced precision: faster, cosine >= 0.999 against float32;
         "int8" (CPU) runs the encoder's Linear layers on 8-bit integers; "auto" picks
         the fastest of these that this machine runs natively and says which on stderr
-        (fast/hardware.py: bf16 with AMX or AVX512-BF16, int8 with VNNI, else float32).
+        (fast/hardware.py: bf16 with AMX, int8 with VNNI and no AMX, else bf16 with AVX512-BF16, else float32).
         prompt_name picks one of the model's prompts (multilingual-e5-small: "query", "passage")
         and prompt gives the text itself; either is put before every sentence.
         compile=True runs the encoder's layers through torch.compile: faster per

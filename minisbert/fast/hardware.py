@@ -15,13 +15,15 @@ Reduced precision is only faster where the hardware has instructions for it. On 
 Linux lists these instruction sets as flags in /proc/cpuinfo; elsewhere (macOS, Windows, ARM) we
 cannot read them this way, and the choice falls back to what torch reports or to float32.
 
-`auto_precision` picks bf16 where it is native (AMX or AVX512-BF16), int8 where VNNI is there, else
-float32. Where both are native, bf16 is the faster of the two as well as the far more exact (on a Xeon with
-AMX, docs/performance.md: its products ran faster than torch's int8 ones at the shapes of a batch of
-sentences, and int8 adds a rounding pass before each product and a rescaling after it). Without AMX (an
-AMD EPYC Zen 4: AVX512-BF16 and VNNI) the two ran close, int8 ahead on short sentences in some runs and
-bf16 on long ones (docs/performance.md), and bf16 stays the far more exact. On a GPU: bf16 where the card
-has it, else fp16.
+`auto_precision` picks the path measured fastest for the instructions a CPU has: bf16 on AMX, int8 where
+VNNI is there without AMX, bf16 on AVX512-BF16 alone, else float32. With AMX, bf16 is the faster of the two
+as well as the far more exact (on a Xeon with AMX, docs/performance.md: its products ran faster than
+torch's int8 ones at the shapes of a batch of sentences, and int8 adds a rounding pass before each product
+and a rescaling after it). Without AMX, AVX512-BF16 multiplies bf16 pairs at twice float32's rate and VNNI
+int8 pairs at four times; on an AMD EPYC Zen 4, which has both, int8 ran about 8 % faster than bf16 in
+paired rounds and 19 % in the committed benchmark (docs/performance.md), at a small cost in accuracy
+(STS-B test Spearman 81.79 against bf16's 82.05; `precision="bf16"` keeps the exactness). On a GPU: bf16
+where the card has it, else fp16.
 """
 
 from __future__ import annotations
@@ -96,10 +98,15 @@ def auto_precision(device: torch.device, cpu: Cpu | None = None) -> tuple[str, s
     if device.type != "cpu":
         return "fp32", f"no reduced-precision path is measured on {device.type}"
     cpu = cpu or read_cpu()
-    if cpu.native_bf16:
-        return "bf16", f"{cpu.name} has {' and '.join(f for f in BF16_FLAGS if f in cpu.flags)}"
+    if "amx_bf16" in cpu.flags:
+        return "bf16", f"{cpu.name} has amx_bf16"
     if cpu.vnni:
-        return "int8", f"{cpu.name} has {' and '.join(f for f in VNNI_FLAGS if f in cpu.flags)} but no native bf16"
+        vnni = " and ".join(f for f in VNNI_FLAGS if f in cpu.flags)
+        if cpu.native_bf16:  # AVX512-BF16 without AMX: int8 on VNNI ran faster (the module's docstring)
+            return "int8", f"{cpu.name} has {vnni} and avx512_bf16 without AMX: int8 is the faster there"
+        return "int8", f"{cpu.name} has {vnni} but no native bf16"
+    if cpu.native_bf16:
+        return "bf16", f"{cpu.name} has avx512_bf16"
     if not cpu.x86 or not cpu.flags:
         return "fp32", f"{cpu.name}: its instruction sets cannot be read here, so float32 (always exact)"
     return "fp32", (f"{cpu.name} has neither native bf16 (AVX512-BF16, AMX) nor int8 dot products (VNNI): "
