@@ -31,25 +31,28 @@ def tokenizer_rates(sentences: str) -> str:
             f"{rate('transformers Rust (fast), one batch call')} /s")
 
 
-# encode on a CPU that runs both bf16 and int8 natively, `precision="auto"` picking bf16 (columns: 2 sentences/s,
-# 3 vs ST, 4 of matmul peak, 5 min cos, 6 Spearman): the Xeon with AMX and the EPYC Zen 4 of docs/performance.md
-ENCODE_WITH_BF16_AND_INT8 = """
+def encode_with_bf16_and_int8(auto: str) -> str:
+    """The table of encode on a CPU that runs both bf16 and int8 natively, `precision="auto"` picking `auto`
+    (columns: 2 sentences/s, 3 vs ST, 4 of matmul peak, 5 min cos, 6 Spearman): the Xeon with AMX (bf16) and the
+    EPYC Zen 4 (int8) of docs/performance.md."""
+    peak = "†" if auto == "bf16" else "*"  # the share of the bf16 peak, or (int8) of the float32 one
+    return f"""
 | sentences | library | sentences/s | vs ST | of matmul peak | min cos vs ST | STS-B test Spearman |
 |---|---|---|---|---|---|---|
-rows/=STS-B test & sentence-transformers :: | STS-B test (1,000) | sentence-transformers | {2} | {3} | {4} | {5} | {6} |
-rows/=STS-B test & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} | {6} |
-rows/=STS-B test & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} | {6} |
-rows/=STS-B test & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2} | **{3}** | {4}† | {5} | {6} |
-rows/=STS-B test & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} | {6} |
-rows/=STS-B test & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} | {6} |
-rows/=STS-B test & minisbert auto (-> bf16) :: | | minisbert, `precision="auto"` (picks bf16 here) | {2} | **{3}** | {4}† | {5} | {6} |
-rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (300) | sentence-transformers | {2} | {3} | {4} | {5} |  |
-rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {2} | {3} | {4} | {5} |  |
-rows/=mixed-length & minisbert :: | | minisbert | {2} | **{3}** | {4} | {5} |  |
-rows/=mixed-length & minisbert bf16 :: | | minisbert, `precision="bf16"` | {2} | **{3}** | {4}† | {5} |  |
-rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {2} | **{3}** | {4}* | {5} |  |
-rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
-rows/=mixed-length & minisbert auto (-> bf16) :: | | minisbert, `precision="auto"` (picks bf16 here) | {2} | **{3}** | {4}† | {5} |  |
+rows/=STS-B test & sentence-transformers :: | STS-B test (1,000) | sentence-transformers | {{2}} | {{3}} | {{4}} | {{5}} | {{6}} |
+rows/=STS-B test & transformers (token-sorted) :: | | transformers, token-length sorted | {{2}} | {{3}} | {{4}} | {{5}} | {{6}} |
+rows/=STS-B test & minisbert :: | | minisbert | {{2}} | **{{3}}** | {{4}} | {{5}} | {{6}} |
+rows/=STS-B test & minisbert bf16 :: | | minisbert, `precision="bf16"` | {{2}} | **{{3}}** | {{4}}† | {{5}} | {{6}} |
+rows/=STS-B test & minisbert int8 :: | | minisbert, `precision="int8"` | {{2}} | **{{3}}** | {{4}}* | {{5}} | {{6}} |
+rows/=STS-B test & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {{2}} | {{3}} | {{4}}* | {{5}} | {{6}} |
+rows/=STS-B test & minisbert auto (-> {auto}) :: | | minisbert, `precision="auto"` (picks {auto} here) | {{2}} | **{{3}}** | {{4}}{peak} | {{5}} | {{6}} |
+rows/=mixed-length & sentence-transformers :: | mixed length, 5-120 words (300) | sentence-transformers | {{2}} | {{3}} | {{4}} | {{5}} |  |
+rows/=mixed-length & transformers (token-sorted) :: | | transformers, token-length sorted | {{2}} | {{3}} | {{4}} | {{5}} |  |
+rows/=mixed-length & minisbert :: | | minisbert | {{2}} | **{{3}}** | {{4}} | {{5}} |  |
+rows/=mixed-length & minisbert bf16 :: | | minisbert, `precision="bf16"` | {{2}} | **{{3}}** | {{4}}† | {{5}} |  |
+rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {{2}} | **{{3}}** | {{4}}* | {{5}} |  |
+rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {{2}} | {{3}} | {{4}}* | {{5}} |  |
+rows/=mixed-length & minisbert auto (-> {auto}) :: | | minisbert, `precision="auto"` (picks {auto} here) | {{2}} | **{{3}}** | {{4}}{peak} | {{5}} |  |
 """
 
 
@@ -101,7 +104,7 @@ rows/=mixed-length & minisbert int8 :: | | minisbert, `precision="int8"` | {2} |
 rows/=mixed-length & minisbert, torch quantize_dynamic :: | | minisbert's model, torch `quantize_dynamic` | {2} | {3} | {4}* | {5} |  |
 """),
     # docs/performance.md: encode on an Intel Xeon with AMX (AVX-512, VNNI, AVX512-BF16, AMX), its own JSON
-    "encode_speed_xeon_amx": table("encode_speed-intel-xeon-avx-512-vnni-avx512-bf16-amx.json", ENCODE_WITH_BF16_AND_INT8,
+    "encode_speed_xeon_amx": table("encode_speed-intel-xeon-avx-512-vnni-avx512-bf16-amx.json", encode_with_bf16_and_int8("bf16"),
                                    missing="not yet recorded: python benchmarks/encode_speed.py on this Xeon"),
     # docs/performance.md: the kernel times behind the fast path's choices, on the same Xeon
     "fast_kernels_xeon_amx": table("fast_kernels-intel-xeon-avx-512-vnni-avx512-bf16-amx.json", """
@@ -129,7 +132,7 @@ rows/=feed-forward out (1536 -> 384), 352 rows: prepacked for one row :: | the s
 rows/=feed-forward out (1536 -> 384), 352 rows: layer (PackedLinear, PackedInt8Linear) :: | the whole layer as encode runs it (int8: with its rounding and rescaling) | {1} | {2} | {3} | {4} |
 """, missing="not yet recorded: python benchmarks/fast_kernels.py on this Xeon"),
     # docs/performance.md: encode on an AMD EPYC Zen 4 (AVX-512, VNNI, AVX512-BF16, no AMX), its own JSON
-    "encode_speed_epyc_zen4": table("encode_speed-amd-epyc-avx-512-vnni-avx512-bf16.json", ENCODE_WITH_BF16_AND_INT8,
+    "encode_speed_epyc_zen4": table("encode_speed-amd-epyc-avx-512-vnni-avx512-bf16.json", encode_with_bf16_and_int8("int8"),
                                    missing="not yet recorded: python benchmarks/encode_speed.py on this EPYC"),
     # docs/performance.md: the kernel times on the same EPYC (attention: torch's fused kernel and the batched form)
     "fast_kernels_epyc_zen4": table("fast_kernels-amd-epyc-avx-512-vnni-avx512-bf16.json", """
