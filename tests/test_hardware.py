@@ -1,7 +1,7 @@
 """precision="auto" (minisbert/fast/hardware.py): the CPU's flags read right, and the choice they imply.
 
-The rule: bf16 where the CPU multiplies it natively (AMX or AVX512-BF16), else int8 where it has VNNI,
-else float32. The test of this machine reads /proc/cpuinfo itself (a plain parse, independent of
+The rule: bf16 with AMX; int8 with VNNI and no AMX (AVX512-BF16 or not: int8 ran faster than bf16 on an AMD
+EPYC Zen 4, which has both); bf16 with AVX512-BF16 alone; else float32. The test of this machine reads /proc/cpuinfo itself (a plain parse, independent of
 hardware.read_cpu) and checks the choice against the flags it finds.
 """
 

@@ -34,7 +34,8 @@ from .prepacked import GELU_FLOOR, PackedInt8Linear, PackedLinear
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the prepacked copies' precisions
 # FastSelfAttention.batched_max where the fused kernel is slow: on an AMD EPYC (Zen 4) the batched products were
-# faster up to 80 tokens, and beyond it the two came close (benchmarks/fast_kernels.py)
+# several times faster at 16 tokens and about twice as fast up to 48; from 80 tokens on the two came within about
+# a tenth of each other, either way round from run to run (benchmarks/fast_kernels.py)
 BATCHED_ATTENTION_MAX = 80
 
 # (linear, activation, input_floor) -> its prepacked product. input_floor: the lowest value the product's input can

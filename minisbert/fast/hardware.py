@@ -15,13 +15,15 @@ Reduced precision is only faster where the hardware has instructions for it. On 
 Linux lists these instruction sets as flags in /proc/cpuinfo; elsewhere (macOS, Windows, ARM) we
 cannot read them this way, and the choice falls back to what torch reports or to float32.
 
-`auto_precision` picks the path measured fastest for the instructions a CPU has: bf16 on AMX, int8 where
-VNNI is there without AMX, bf16 on AVX512-BF16 alone, else float32. With AMX, bf16 is the faster of the two
+`auto_precision` picks by the instructions a CPU has: bf16 on AMX, int8 where VNNI is there without AMX,
+bf16 on AVX512-BF16 alone, else float32: the faster path on the two machines measured with both native
+(below); other CPUs follow the instruction rates. With AMX, bf16 is the faster of the two
 as well as the far more exact (on a Xeon with AMX, docs/performance.md: its products ran faster than
 torch's int8 ones at the shapes of a batch of sentences, and int8 adds a rounding pass before each product
 and a rescaling after it). Without AMX, AVX512-BF16 multiplies bf16 pairs at twice float32's rate and VNNI
-int8 pairs at four times; on an AMD EPYC Zen 4, which has both, int8 ran about 8 % faster than bf16 in
-paired rounds and 19 % in the committed benchmark (docs/performance.md), at a small cost in accuracy
+int8 pairs at four times; on an AMD EPYC Zen 4, which has both, int8 ran faster than bf16 in the
+benchmarks of docs/performance.md (benchmarks/precision_pairs.py compares the two in pairs of runs on the
+same sentences, where a shared machine's drift cancels), at a small cost in accuracy
 (STS-B test Spearman 81.79 against bf16's 82.05; `precision="bf16"` keeps the exactness). On a GPU: bf16
 where the card has it, else fp16.
 """
