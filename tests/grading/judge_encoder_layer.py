@@ -24,12 +24,21 @@ def layer_norm(seed, got):
             (x - mean) / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + 1e-12)})
 
 
+def float32_steps(x: torch.Tensor) -> float:
+    """The tolerance for an exact GELU of x: 1e-6 of the largest |x| (at least 1e-6), about eight float32 steps
+    there. Two exact forms, 0.5 x (1 + erf(x / sqrt 2)) and torch's F.gelu, round differently by a step or two,
+    and a step is 1.2e-6 between 8 and 16, where a fixed 1e-6 failed a correct GELU for some seeds; the tanh
+    approximation is off by up to 4.7e-4, far outside it."""
+    return 1e-6 * max(1.0, x.abs().max().item())
+
+
 @check(3, "out")
 def gelu_is_exact(seed, got):
     x = gelu_inputs(seed)
     tanh = 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
     diagnose(got("out"), F.gelu(x), {"this is the tanh approximation: BERT uses the exact erf form": tanh,
-                                     "this is ReLU: GELU is x times the normal CDF of x": torch.relu(x)}, atol=1e-6)
+                                     "this is ReLU: GELU is x times the normal CDF of x": torch.relu(x)},
+             atol=float32_steps(x))
 
 
 def by_pytorch(layer, x, drop=lambda t: t, mask=None):
@@ -73,4 +82,4 @@ def pretrained_model(seed, got):
     x, keep = hidden(seed, 4, (2, 9, 384))
     expected, mistakes = by_pytorch(pretrained_bert().encoder.layer[0], x, mask=extended_attention_mask(keep, x.dtype))
     diagnose(got("out"), expected, mistakes, atol=1e-4)
-    diagnose(got("gelu"), F.gelu(gelu_inputs(seed, 5) * 2), {}, atol=1e-6)
+    diagnose(got("gelu"), F.gelu(gelu_inputs(seed, 5) * 2), {}, atol=float32_steps(gelu_inputs(seed, 5) * 2))
